@@ -1,0 +1,38 @@
+# gridcloud.arc_cluster - the two commands at the top of the README are `make demo` and `make test`.
+SHELL := /bin/bash
+RELEASE ?= trixie
+DEFINITION ?= examples/local/cluster.yml
+ENV := . scripts/env.sh &&
+
+.PHONY: setup image demo demo-destroy test lint unit molecule integration clean
+
+setup:            ## venv, apt packages, node image
+	RELEASE=$(RELEASE) bash scripts/setup.sh
+
+image:            ## (re)build the node image for RELEASE if its recipe changed
+	$(ENV) scripts/build-node-image.sh $(RELEASE)
+
+demo: setup       ## the main job: bring up the local cluster from DEFINITION
+	$(ENV) ansible-playbook -i $(DEFINITION) gridcloud.arc_cluster.create
+
+demo-destroy:     ## remove the local cluster (volumes follow their policy)
+	$(ENV) ansible-playbook -i $(DEFINITION) gridcloud.arc_cluster.destroy
+
+test: setup       ## everything CI runs: lint, unit tests, integration tests, molecule
+	$(MAKE) lint unit integration molecule
+
+lint:
+	$(ENV) ansible-lint --profile production
+	$(ENV) ansible-playbook --syntax-check -i $(DEFINITION) playbooks/create.yml playbooks/destroy.yml
+
+unit:
+	$(ENV) python -m pytest -q tests/unit
+
+integration:
+	$(ENV) python -m pytest -q -rs tests/integration
+
+molecule:
+	$(ENV) molecule test --all
+
+clean:
+	rm -rf build .venv tests/output

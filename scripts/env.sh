@@ -1,0 +1,10 @@
+# Source this file to work with the collection from this checkout:
+#   . scripts/env.sh
+# It puts the venv first on PATH, points podman at the project's containers.conf and ansible at
+# the collection in build/collections.
+_gridcloud_root=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)
+export PATH="$_gridcloud_root/.venv/bin:$PATH"
+export CONTAINERS_CONF="$_gridcloud_root/scripts/containers.conf"
+export ANSIBLE_CONFIG="$_gridcloud_root/ansible.cfg"
+export ANSIBLE_COLLECTIONS_PATH="$_gridcloud_root/build/collections"
+unset _gridcloud_root
