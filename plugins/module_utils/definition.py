@@ -1,0 +1,433 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gridcloud.arc_cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The cluster definition: its schema, its validation and its normal form.
+
+A definition is checked completely before anything is created. Every problem is reported
+at once, each naming the field (as a dotted path such as ``cluster.nodes.compute.count``)
+and saying how to fix it. The module ``cluster_definition`` and the inventory plugin both
+call :func:`load_definition`, so the rules live in exactly one place.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+# Groups a node kind may join. Each maps to roles run by the playbooks.
+KNOWN_GROUPS = (
+    "slurm_controller",
+    "slurm_worker",
+    "nfs_server",
+    "nfs_client",
+    "cvmfs_client",
+    "arc_ce",
+    "act",
+)
+INVENTORY_PLUGIN = "gridcloud.arc_cluster.cluster"
+PROVIDERS = ("podman", "openstack")
+RELEASES = ("trixie", "bookworm")
+FILESYSTEMS = ("ext4", "xfs")
+VOLUME_POLICIES = ("keep", "delete")
+HOOK_POINTS = ("before", "after_storage", "after")
+
+# \Z, not $: $ also matches before a trailing newline, which would let "demo\n" through.
+NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,19}\Z")
+CLUSTER_NAME_RE = re.compile(r"^(?:[a-z][a-z0-9-]{0,30}[a-z0-9]|[a-z])\Z")
+VOLUME_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}\Z")
+SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)
+SIZE_UNITS = {"": 1024 ** 3, "B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
+MIN_VOLUME_BYTES = 64 * 1024 ** 2
+# Paths that must never become a volume's mount point.
+RESERVED_MOUNTS = ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run",
+                   "/sbin", "/sys", "/tmp", "/usr", "/var")
+
+CLUSTER_KEYS = {
+    "name": "the cluster's name",
+    "provider": "where nodes run",
+    "release": "Debian release of the nodes",
+    "podman": "settings of the podman provider",
+    "openstack": "settings of the openstack provider",
+    "nodes": "node kinds",
+    "hooks": "user playbooks at the hook points",
+    "vars": "variables for the roles",
+}
+KIND_KEYS = {
+    "count": "number of nodes",
+    "groups": "groups the nodes join",
+    "resources": "cpus and memory (podman) or flavor (openstack)",
+    "volumes": "extra block volumes",
+    "image": "image override for this kind",
+}
+VOLUME_KEYS = {
+    "name": "volume name",
+    "size": "volume size",
+    "filesystem": "filesystem made on a blank volume",
+    "mount": "mount point",
+    "policy": "keep or delete on destroy",
+    "mount_options": "options for fstab",
+}
+RESOURCE_KEYS = {"cpus": "CPU limit", "memory": "memory limit", "flavor": "OpenStack flavor"}
+PODMAN_KEYS = {
+    "network": "podman network name",
+    "subnet": "podman network subnet",
+    "volume_dir": "where volume files live",
+    "apt_cache_dir": "host dir with per-node apt caches",
+    "image": "node image reference",
+    "capabilities": "extra capabilities for nodes",
+}
+
+
+class DefinitionError(Exception):
+    """Raised with every problem found in a definition."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__(self.message)
+
+    @property
+    def message(self):
+        lines = ["the cluster definition has %d problem(s):" % len(self.problems)]
+        lines.extend("  - %s" % problem for problem in self.problems)
+        return "\n".join(lines)
+
+
+def parse_size(value):
+    """Return a size in bytes from ``1GiB``, ``512M``, ``10G``, ``2048MiB`` or an int of GiB.
+
+    Units are binary (K = KiB). Raise ValueError for anything else.
+    """
+    if isinstance(value, bool):
+        raise ValueError("not a size")
+    if isinstance(value, int):
+        if value <= 0:
+            raise ValueError("not positive")
+        return value * SIZE_UNITS[""]
+    if not isinstance(value, str):
+        raise ValueError("not a size")
+    match = SIZE_RE.match(value)
+    if not match:
+        raise ValueError("not a size")
+    number = float(match.group(1))
+    unit = (match.group(2) or "").upper().rstrip("B").rstrip("I")
+    if match.group(2) and match.group(2).upper() == "B":
+        unit = "B"
+    size = int(number * SIZE_UNITS[unit])
+    if size <= 0:
+        raise ValueError("not positive")
+    return size
+
+
+def _unknown_keys(data, allowed, path, problems):
+    for key in sorted(set(data) - set(allowed), key=str):
+        problems.append(
+            "%s.%s: unknown key; allowed keys are %s" % (path, key, ", ".join(sorted(allowed))))
+
+
+def _check_mapping(value, path, problems):
+    if not isinstance(value, dict):
+        problems.append("%s: must be a mapping, got %s" % (path, type(value).__name__))
+        return False
+    return True
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _validate_volume(volume, path, problems, mounts_seen):
+    if not _check_mapping(volume, path, problems):
+        return None
+    _unknown_keys(volume, VOLUME_KEYS, path, problems)
+    name = volume.get("name")
+    if not isinstance(name, str) or not VOLUME_NAME_RE.match(name):
+        problems.append("%s.name: required; lower-case letters, digits, '-' or '_', starting "
+                        "with a letter, at most 32 characters (got %r)" % (path, name))
+    size = volume.get("size")
+    size_bytes = None
+    if size is None:
+        problems.append("%s.size: required; give a size such as 1GiB or 500MiB" % path)
+    else:
+        try:
+            size_bytes = parse_size(size)
+        except ValueError:
+            problems.append("%s.size: %r is not a size; write a number with a binary unit, "
+                            "for example 1GiB, 500MiB or 2TiB" % (path, size))
+        else:
+            if size_bytes < MIN_VOLUME_BYTES:
+                problems.append("%s.size: %r is below the minimum of 64MiB; give at least 64MiB"
+                                % (path, size))
+    filesystem = volume.get("filesystem", "ext4")
+    if filesystem not in FILESYSTEMS:
+        problems.append("%s.filesystem: %r is not supported; use one of %s"
+                        % (path, filesystem, ", ".join(FILESYSTEMS)))
+    mount = volume.get("mount")
+    if not isinstance(mount, str) or not mount.startswith("/"):
+        problems.append("%s.mount: required; give an absolute path such as /srv/shared (got %r)"
+                        % (path, mount))
+    else:
+        # normpath keeps a leading "//" (POSIX allows it a meaning; Linux has none), so
+        # strip it too: otherwise //etc would slip past the reserved mount points.
+        mount = "/" + os.path.normpath(mount).lstrip("/")
+        if mount in RESERVED_MOUNTS:
+            problems.append("%s.mount: %s is a system directory; mount the volume under "
+                            "/srv, /data or /mnt instead" % (path, mount))
+        elif mount in mounts_seen:
+            problems.append("%s.mount: %s is already the mount point of %s; give each volume "
+                            "of a kind its own mount point" % (path, mount, mounts_seen[mount]))
+        else:
+            mounts_seen[mount] = path
+    policy = volume.get("policy", "keep")
+    if policy not in VOLUME_POLICIES:
+        problems.append("%s.policy: %r is not a policy; use keep (the default) or delete"
+                        % (path, policy))
+    options = volume.get("mount_options", "defaults")
+    if not isinstance(options, str) or not options or " " in options:
+        problems.append("%s.mount_options: give fstab options as one comma-separated string, "
+                        "for example defaults,noatime" % path)
+    return {
+        "name": name,
+        "size": size,
+        "size_bytes": size_bytes,
+        "filesystem": filesystem,
+        "mount": mount,
+        "policy": policy,
+        "mount_options": options,
+    }
+
+
+def _validate_kind(kind, spec, path, provider, problems):
+    if not isinstance(kind, str) or not NAME_RE.match(kind):
+        problems.append("%s: kind names are lower-case letters and digits, starting with a "
+                        "letter, at most 20 characters (got %r)" % (path, kind))
+    if not _check_mapping(spec, path, problems):
+        return None
+    _unknown_keys(spec, KIND_KEYS, path, problems)
+    count = spec.get("count")
+    if count is None:
+        problems.append("%s.count: required; give the number of nodes of this kind (0 or more)"
+                        % path)
+    elif not _is_int(count) or count < 0:
+        problems.append("%s.count: %r is not a whole number of 0 or more; give for example "
+                        "count: 2" % (path, count))
+    elif count > 999:
+        problems.append("%s.count: %d is more than 999, the most a kind can have" % (path, count))
+    groups = spec.get("groups", [])
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        problems.append("%s.groups: must be a list of group names" % path)
+        groups = []
+    for index, group in enumerate(groups):
+        if group not in KNOWN_GROUPS:
+            problems.append("%s.groups[%d]: unknown group %r; known groups are %s"
+                            % (path, index, group, ", ".join(KNOWN_GROUPS)))
+    if len(set(groups)) != len(groups):
+        problems.append("%s.groups: lists a group twice; name each group once" % path)
+    resources = spec.get("resources", {})
+    if _check_mapping(resources, path + ".resources", problems):
+        _unknown_keys(resources, RESOURCE_KEYS, path + ".resources", problems)
+        cpus = resources.get("cpus")
+        if cpus is not None and (isinstance(cpus, bool) or not isinstance(cpus, (int, float))
+                                 or cpus <= 0):
+            problems.append("%s.resources.cpus: %r is not a positive number of CPUs"
+                            % (path, cpus))
+        memory = resources.get("memory")
+        if memory is not None:
+            try:
+                parse_size(memory)
+            except ValueError:
+                problems.append("%s.resources.memory: %r is not a size; write for example 2GiB"
+                                % (path, memory))
+        if provider == "openstack" and not resources.get("flavor"):
+            problems.append("%s.resources.flavor: required with provider openstack; name a "
+                            "flavor of your cloud, for example m1.medium" % path)
+    else:
+        resources = {}
+    volumes = spec.get("volumes", [])
+    normal_volumes = []
+    if not isinstance(volumes, list):
+        problems.append("%s.volumes: must be a list of volumes" % path)
+    else:
+        mounts_seen = {}
+        names_seen = set()
+        for index, volume in enumerate(volumes):
+            normal = _validate_volume(volume, "%s.volumes[%d]" % (path, index), problems,
+                                      mounts_seen)
+            if normal is None:
+                continue
+            if normal["name"] in names_seen:
+                problems.append("%s.volumes[%d].name: %r is used twice; give each volume of a "
+                                "kind its own name" % (path, index, normal["name"]))
+            names_seen.add(normal["name"])
+            normal_volumes.append(normal)
+    return {
+        # An invalid count counts as 0, so that the group checks below do not sum a negative.
+        "count": count if _is_int(count) and count >= 0 else 0,
+        "groups": list(groups),
+        "resources": dict(resources),
+        "volumes": normal_volumes,
+        "image": spec.get("image"),
+    }
+
+
+def _validate_hooks(hooks, base_dir, problems):
+    normal = {point: [] for point in HOOK_POINTS}
+    if hooks is None:
+        return normal
+    if not _check_mapping(hooks, "cluster.hooks", problems):
+        return normal
+    _unknown_keys(hooks, HOOK_POINTS, "cluster.hooks", problems)
+    for point in HOOK_POINTS:
+        paths = hooks.get(point) or []
+        if isinstance(paths, str):
+            paths = [paths]
+        if not isinstance(paths, list):
+            problems.append("cluster.hooks.%s: must be a list of playbook paths" % point)
+            continue
+        for index, path in enumerate(paths):
+            field = "cluster.hooks.%s[%d]" % (point, index)
+            if not isinstance(path, str) or not path:
+                problems.append("%s: must be a playbook path" % field)
+                continue
+            full = os.path.normpath(os.path.join(base_dir, os.path.expanduser(path)))
+            if not os.path.isfile(full):
+                problems.append("%s: playbook %s does not exist (relative paths are relative to "
+                                "the definition file)" % (field, full))
+                continue
+            normal[point].append(full)
+    return normal
+
+
+def validate_definition(data, base_dir="."):
+    """Validate a parsed definition and return it in normal form.
+
+    Raise DefinitionError listing every problem.
+    """
+    problems = []
+    if not isinstance(data, dict) or "cluster" not in data:
+        raise DefinitionError(["cluster: the file must have a top-level key 'cluster' holding the "
+                               "definition (see examples/local/cluster.yml)"])
+    extra = sorted(set(data) - {"cluster", "plugin"}, key=str)
+    for key in extra:
+        problems.append("%s: unknown top-level key; put everything under 'cluster'" % key)
+    if data.get("plugin", INVENTORY_PLUGIN) != INVENTORY_PLUGIN:
+        problems.append("plugin: must be %s (it makes the definition file an Ansible inventory "
+                        "source), got %r" % (INVENTORY_PLUGIN, data["plugin"]))
+    cluster = data["cluster"]
+    if not _check_mapping(cluster, "cluster", problems):
+        raise DefinitionError(problems)
+    _unknown_keys(cluster, CLUSTER_KEYS, "cluster", problems)
+
+    name = cluster.get("name")
+    if not isinstance(name, str) or not CLUSTER_NAME_RE.match(name):
+        problems.append("cluster.name: required; lower-case letters, digits and '-', starting "
+                        "with a letter, at most 32 characters (got %r)" % (name,))
+    provider = cluster.get("provider", "podman")
+    if provider not in PROVIDERS:
+        problems.append("cluster.provider: %r is not a provider; use podman (one machine) or "
+                        "openstack" % (provider,))
+    release = cluster.get("release", "trixie")
+    if release not in RELEASES:
+        problems.append("cluster.release: %r is not supported; use trixie (Debian 13) or "
+                        "bookworm (Debian 12)" % (release,))
+
+    podman = cluster.get("podman") or {}
+    if _check_mapping(podman, "cluster.podman", problems):
+        _unknown_keys(podman, PODMAN_KEYS, "cluster.podman", problems)
+        caps = podman.get("capabilities", [])
+        if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
+            problems.append("cluster.podman.capabilities: must be a list of capability names "
+                            "such as DAC_READ_SEARCH")
+    else:
+        podman = {}
+    openstack = cluster.get("openstack") or {}
+    if not _check_mapping(openstack, "cluster.openstack", problems):
+        openstack = {}
+
+    nodes = cluster.get("nodes")
+    normal_nodes = {}
+    if nodes is None:
+        problems.append("cluster.nodes: required; define at least one node kind, for example "
+                        "frontend with count 1")
+    elif _check_mapping(nodes, "cluster.nodes", problems):
+        if not nodes:
+            problems.append("cluster.nodes: empty; define at least one node kind")
+        for kind, spec in nodes.items():
+            normal = _validate_kind(kind, spec, "cluster.nodes.%s" % kind, provider, problems)
+            if normal is not None:
+                normal_nodes[kind] = normal
+        group_owners = {}
+        for kind, spec in normal_nodes.items():
+            for group in spec["groups"]:
+                group_owners.setdefault(group, []).append(kind)
+        for group in ("slurm_controller", "nfs_server", "arc_ce", "act"):
+            owners = group_owners.get(group, [])
+            total = sum(normal_nodes[k]["count"] for k in owners)
+            if total > 1:
+                problems.append("cluster.nodes: group %s would have %d nodes (kinds %s); it must "
+                                "have at most one, so give that kind count 1"
+                                % (group, total, ", ".join(owners)))
+        workers = sum(normal_nodes[k]["count"] for k in group_owners.get("slurm_worker", []))
+        controllers = sum(normal_nodes[k]["count"]
+                          for k in group_owners.get("slurm_controller", []))
+        if workers and not controllers:
+            problems.append("cluster.nodes: there are slurm_worker nodes but no "
+                            "slurm_controller; add slurm_controller to the groups of a kind "
+                            "with count 1 (usually frontend)")
+        for kind in normal_nodes:
+            if kind in HOOK_POINTS or kind in KNOWN_GROUPS or kind in ("all", "ungrouped"):
+                problems.append("cluster.nodes.%s: %r is reserved (a group or hook name); "
+                                "choose another kind name" % (kind, kind))
+
+    variables = cluster.get("vars") or {}
+    if not _check_mapping(variables, "cluster.vars", problems):
+        variables = {}
+    hooks = _validate_hooks(cluster.get("hooks"), base_dir, problems)
+
+    if problems:
+        raise DefinitionError(problems)
+    return {
+        "name": name,
+        "provider": provider,
+        "release": release,
+        "podman": dict(podman),
+        "openstack": dict(openstack),
+        "nodes": normal_nodes,
+        "hooks": hooks,
+        "vars": dict(variables),
+    }
+
+
+def node_name(cluster_name, kind, index):
+    """Return the host name of a node: ``<cluster>-<kind>NNN`` (index from 1)."""
+    return "%s-%s%03d" % (cluster_name, kind, index)
+
+
+def load_definition(path, loader=None):
+    """Read a definition file (YAML) and return it validated and in normal form."""
+    if not os.path.isfile(path):
+        raise DefinitionError(["definition file %s does not exist" % path])
+    with open(path) as handle:
+        text = handle.read()
+    if loader is None:
+        import yaml  # pylint: disable=import-outside-toplevel
+        loader = yaml.safe_load
+    try:
+        data = loader(text)
+    except Exception as exc:  # the YAML parser's own message names the line
+        raise DefinitionError(["%s: not valid YAML: %s" % (path, exc)])
+    return validate_definition(data, base_dir=os.path.dirname(os.path.abspath(path)))
+
+
+def planned_nodes(definition):
+    """Return every node a normal-form definition asks for, in kind and index order."""
+    nodes = []
+    for kind, spec in definition["nodes"].items():
+        for index in range(1, spec["count"] + 1):
+            nodes.append({
+                "name": node_name(definition["name"], kind, index),
+                "kind": kind,
+                "index": index,
+                "groups": list(spec["groups"]),
+                "volumes": [dict(v) for v in spec["volumes"]],
+            })
+    return nodes

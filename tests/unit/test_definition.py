@@ -1,0 +1,914 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gridcloud.arc_cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of plugins/module_utils/definition.py."""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import pytest
+
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
+    INVENTORY_PLUGIN,
+    MIN_VOLUME_BYTES,
+    DefinitionError,
+    load_definition,
+    node_name,
+    parse_size,
+    planned_nodes,
+    validate_definition,
+)
+
+GIB = 1024 ** 3
+MIB = 1024 ** 2
+
+
+def minimal_definition():
+    return {"cluster": {"name": "demo", "nodes": {"frontend": {"count": 1}}}}
+
+
+def full_definition():
+    return {
+        "cluster": {
+            "name": "demo",
+            "nodes": {
+                "frontend": {
+                    "count": 1,
+                    "groups": ["slurm_controller", "nfs_server", "arc_ce", "act"],
+                    "volumes": [
+                        {"name": "shared", "size": "1GiB", "filesystem": "ext4",
+                         "mount": "/srv/shared"},
+                    ],
+                },
+                "compute": {
+                    "count": 2,
+                    "groups": ["slurm_worker", "nfs_client", "cvmfs_client"],
+                },
+            },
+        }
+    }
+
+
+def problems_of(data, base_dir="."):
+    """Validate data, expect a DefinitionError and return (problems, message)."""
+    with pytest.raises(DefinitionError) as info:
+        validate_definition(data, base_dir=base_dir)
+    return info.value.problems, str(info.value)
+
+
+# --------------------------------------------------------------------------- valid definitions
+
+def test_minimal_definition_normal_form():
+    data = minimal_definition()
+    result = validate_definition(data)
+    assert result == {
+        "name": "demo",
+        "provider": "podman",
+        "release": "trixie",
+        "podman": {},
+        "openstack": {},
+        "nodes": {
+            "frontend": {"count": 1, "groups": [], "resources": {}, "volumes": [],
+                         "image": None},
+        },
+        "hooks": {"before": [], "after_storage": [], "after": []},
+        "vars": {},
+    }
+
+
+def test_full_definition_normal_form():
+    result = validate_definition(full_definition())
+
+    assert sorted(result) == ["hooks", "name", "nodes", "openstack", "podman", "provider",
+                              "release", "vars"]
+    assert result["name"] == "demo"
+    assert result["provider"] == "podman"
+    assert result["release"] == "trixie"
+    assert result["podman"] == {}
+    assert result["openstack"] == {}
+    assert result["vars"] == {}
+    assert result["hooks"] == {"before": [], "after_storage": [], "after": []}
+    assert list(result["hooks"]) == ["before", "after_storage", "after"]
+
+    nodes = result["nodes"]
+    assert list(nodes) == ["frontend", "compute"]  # the order of the file is kept
+
+    frontend = nodes["frontend"]
+    assert sorted(frontend) == ["count", "groups", "image", "resources", "volumes"]
+    assert frontend["count"] == 1
+    assert frontend["groups"] == ["slurm_controller", "nfs_server", "arc_ce", "act"]
+    assert frontend["resources"] == {}
+    assert frontend["image"] is None
+    assert len(frontend["volumes"]) == 1
+    volume = frontend["volumes"][0]
+    assert sorted(volume) == ["filesystem", "mount", "mount_options", "name", "policy", "size",
+                              "size_bytes"]
+    assert volume["name"] == "shared"
+    assert volume["size"] == "1GiB"
+    assert volume["size_bytes"] == 1073741824
+    assert volume["filesystem"] == "ext4"
+    assert volume["mount"] == "/srv/shared"
+    assert volume["policy"] == "keep"
+    assert volume["mount_options"] == "defaults"
+
+    compute = nodes["compute"]
+    assert compute["count"] == 2
+    assert compute["groups"] == ["slurm_worker", "nfs_client", "cvmfs_client"]
+    assert compute["resources"] == {}
+    assert compute["volumes"] == []
+    assert compute["image"] is None
+
+
+def test_defaults_applied_to_volume_without_filesystem():
+    data = full_definition()
+    del data["cluster"]["nodes"]["frontend"]["volumes"][0]["filesystem"]
+    volume = validate_definition(data)["nodes"]["frontend"]["volumes"][0]
+    assert volume["filesystem"] == "ext4"
+    assert volume["policy"] == "keep"
+    assert volume["mount_options"] == "defaults"
+
+
+def test_validation_does_not_change_its_input_and_returns_copies():
+    data = full_definition()
+    before = copy.deepcopy(data)
+    result = validate_definition(data)
+    assert data == before
+    result["nodes"]["compute"]["groups"].append("act")
+    result["nodes"]["frontend"]["resources"]["cpus"] = 9
+    assert data == before
+
+
+def test_explicit_settings_are_kept():
+    data = full_definition()
+    cluster = data["cluster"]
+    cluster.update({
+        "provider": "openstack",
+        "release": "bookworm",
+        "openstack": {"cloud": "mycloud"},
+        "vars": {"slurm_partition": "main"},
+    })
+    cluster["nodes"]["frontend"]["resources"] = {"flavor": "m1.large"}
+    cluster["nodes"]["frontend"]["image"] = "debian-12"
+    cluster["nodes"]["frontend"]["volumes"][0].update(
+        {"filesystem": "xfs", "policy": "delete", "mount_options": "defaults,noatime",
+         "size": 2})
+    cluster["nodes"]["compute"]["resources"] = {"flavor": "m1.medium", "cpus": 2,
+                                                "memory": "4GiB"}
+    result = validate_definition(data)
+    assert result["provider"] == "openstack"
+    assert result["release"] == "bookworm"
+    assert result["openstack"] == {"cloud": "mycloud"}
+    assert result["vars"] == {"slurm_partition": "main"}
+    frontend = result["nodes"]["frontend"]
+    assert frontend["image"] == "debian-12"
+    assert frontend["resources"] == {"flavor": "m1.large"}
+    assert frontend["volumes"][0]["filesystem"] == "xfs"
+    assert frontend["volumes"][0]["policy"] == "delete"
+    assert frontend["volumes"][0]["mount_options"] == "defaults,noatime"
+    assert frontend["volumes"][0]["size"] == 2
+    assert frontend["volumes"][0]["size_bytes"] == 2 * GIB
+    assert result["nodes"]["compute"]["resources"] == {"flavor": "m1.medium", "cpus": 2,
+                                                       "memory": "4GiB"}
+
+
+def test_podman_settings_are_kept():
+    data = minimal_definition()
+    data["cluster"]["podman"] = {"network": "arcnet", "subnet": "10.89.7.0/24",
+                                 "capabilities": ["DAC_READ_SEARCH"]}
+    result = validate_definition(data)
+    assert result["podman"] == {"network": "arcnet", "subnet": "10.89.7.0/24",
+                                "capabilities": ["DAC_READ_SEARCH"]}
+
+
+def test_mount_point_is_normalised():
+    data = full_definition()
+    data["cluster"]["nodes"]["frontend"]["volumes"][0]["mount"] = "/srv//shared/"
+    result = validate_definition(data)
+    assert result["nodes"]["frontend"]["volumes"][0]["mount"] == "/srv/shared"
+
+
+def test_count_zero_is_valid():
+    data = full_definition()
+    data["cluster"]["nodes"]["compute"]["count"] = 0
+    assert validate_definition(data)["nodes"]["compute"]["count"] == 0
+
+
+@pytest.mark.parametrize("name", ["a", "demo", "my-cluster-1", "a" * 32])
+def test_valid_cluster_names(name):
+    data = minimal_definition()
+    data["cluster"]["name"] = name
+    assert validate_definition(data)["name"] == name
+
+
+def test_same_mount_point_in_different_kinds_is_valid():
+    data = full_definition()
+    data["cluster"]["nodes"]["compute"]["volumes"] = [
+        {"name": "shared", "size": "1GiB", "mount": "/srv/shared"}]
+    result = validate_definition(data)
+    assert result["nodes"]["compute"]["volumes"][0]["mount"] == "/srv/shared"
+
+
+# ---------------------------------------------------------------------------------- parse_size
+
+@pytest.mark.parametrize("value, expected", [
+    ("1GiB", GIB),
+    ("512M", 512 * MIB),
+    ("500MiB", 500 * MIB),
+    ("2TiB", 2 * 1024 ** 4),
+    ("10G", 10 * GIB),
+    (3, 3 * GIB),
+    ("1.5GiB", 1610612736),
+    ("2048MiB", 2 * GIB),
+    ("64MiB", MIN_VOLUME_BYTES),
+    ("4K", 4096),
+    ("4KiB", 4096),
+    ("100B", 100),
+    ("1gib", GIB),
+    (" 2 GiB ", 2 * GIB),
+    ("2", 2 * GIB),
+])
+def test_parse_size_good(value, expected):
+    assert parse_size(value) == expected
+
+
+@pytest.mark.parametrize("value", [
+    "", "abc", -1, 0, True, False, "1 XB", None, "0", "0GiB", "-1GiB", "1 gigabyte",
+    "GiB", 1.5, [1], {"size": 1}, "1GiBs", "1e3",
+])
+def test_parse_size_bad(value):
+    with pytest.raises(ValueError):
+        parse_size(value)
+
+
+# ----------------------------------------------------------------------- malformed definitions
+
+def _kind(data, kind):
+    return data["cluster"]["nodes"][kind]
+
+
+def _volume(data, kind="frontend", index=0):
+    return data["cluster"]["nodes"][kind]["volumes"][index]
+
+
+def unknown_top_level_key(data):
+    data["clusters"] = {}
+
+
+def unknown_cluster_key(data):
+    data["cluster"]["node"] = {}
+
+
+def unknown_kind_key(data):
+    _kind(data, "compute")["cpus"] = 2
+
+
+def unknown_group(data):
+    _kind(data, "compute")["groups"] = ["slurm_worker", "nfs_clients", "cvmfs_client"]
+
+
+def negative_count(data):
+    _kind(data, "compute")["count"] = -1
+
+
+def missing_count(data):
+    del _kind(data, "compute")["count"]
+
+
+def count_not_an_integer(data):
+    _kind(data, "compute")["count"] = "two"
+
+
+def count_is_a_bool(data):
+    _kind(data, "compute")["count"] = True
+
+
+def count_too_large(data):
+    _kind(data, "compute")["count"] = 1000
+
+
+def duplicate_mount(data):
+    _kind(data, "frontend")["volumes"].append(
+        {"name": "other", "size": "1GiB", "mount": "/srv/shared/"})
+
+
+def bad_size(data):
+    _volume(data)["size"] = "1 gigabyte"
+
+
+def size_below_minimum(data):
+    _volume(data)["size"] = "32MiB"
+
+
+def missing_size(data):
+    del _volume(data)["size"]
+
+
+def bad_filesystem(data):
+    _volume(data)["filesystem"] = "btrfs"
+
+
+def bad_cluster_name(data):
+    data["cluster"]["name"] = "Upper_case"
+
+
+def missing_cluster_name(data):
+    del data["cluster"]["name"]
+
+
+def cluster_name_with_newline(data):
+    data["cluster"]["name"] = "demo\n"
+
+
+def bad_provider(data):
+    data["cluster"]["provider"] = "docker"
+
+
+def bad_release(data):
+    data["cluster"]["release"] = "jessie"
+
+
+def missing_nodes(data):
+    del data["cluster"]["nodes"]
+
+
+def empty_nodes(data):
+    data["cluster"]["nodes"] = {}
+
+
+def nodes_not_a_mapping(data):
+    data["cluster"]["nodes"] = ["frontend"]
+
+
+def reserved_mount(data):
+    _volume(data)["mount"] = "/etc"
+
+
+def reserved_mount_after_normalising(data):
+    _volume(data)["mount"] = "/srv/../var/"
+
+
+def relative_mount(data):
+    _volume(data)["mount"] = "srv/shared"
+
+
+def two_slurm_controllers(data):
+    _kind(data, "frontend")["groups"] = ["slurm_controller"]
+    _kind(data, "frontend")["count"] = 2
+
+
+def slurm_controller_in_two_kinds(data):
+    data["cluster"]["nodes"]["backup"] = {"count": 1, "groups": ["slurm_controller"]}
+
+
+def negative_count_does_not_hide_second_controller(data):
+    # The -1 must not cancel out the extra controller: both problems are reported at once.
+    _kind(data, "frontend")["groups"] = ["slurm_controller"]
+    _kind(data, "frontend")["count"] = 2
+    data["cluster"]["nodes"]["backup"] = {"count": -1, "groups": ["slurm_controller"]}
+
+
+def worker_without_controller(data):
+    _kind(data, "frontend")["groups"] = ["nfs_server", "arc_ce", "act"]
+
+
+def hook_missing(data):
+    data["cluster"]["hooks"] = {"after": ["does-not-exist.yml"]}
+
+
+def hook_unknown_point(data):
+    data["cluster"]["hooks"] = {"before_storage": []}
+
+
+def hook_not_a_path(data):
+    data["cluster"]["hooks"] = {"before": [42]}
+
+
+def hooks_not_a_mapping(data):
+    data["cluster"]["hooks"] = ["site.yml"]
+
+
+def openstack_without_flavor(data):
+    data["cluster"]["provider"] = "openstack"
+    _kind(data, "frontend")["resources"] = {"flavor": "m1.large"}
+
+
+def volume_policy_destroy(data):
+    _volume(data)["policy"] = "destroy"
+
+
+def duplicate_volume_name(data):
+    _kind(data, "frontend")["volumes"].append(
+        {"name": "shared", "size": "1GiB", "mount": "/srv/other"})
+
+
+def bad_volume_name(data):
+    _volume(data)["name"] = "Shared"
+
+
+def unknown_volume_key(data):
+    _volume(data)["fs"] = "xfs"
+
+
+def mount_options_with_space(data):
+    _volume(data)["mount_options"] = "defaults, noatime"
+
+
+def volumes_not_a_list(data):
+    _kind(data, "compute")["volumes"] = {"name": "scratch"}
+
+
+def volume_not_a_mapping(data):
+    _kind(data, "compute")["volumes"] = ["scratch"]
+
+
+def groups_not_a_list(data):
+    _kind(data, "compute")["groups"] = "slurm_worker"
+
+
+def group_listed_twice(data):
+    _kind(data, "compute")["groups"] = ["slurm_worker", "nfs_client", "slurm_worker"]
+
+
+def bad_kind_name(data):
+    data["cluster"]["nodes"]["Big_Nodes"] = {"count": 1}
+
+
+def reserved_kind_name(data):
+    data["cluster"]["nodes"]["all"] = {"count": 1}
+
+
+def kind_not_a_mapping(data):
+    data["cluster"]["nodes"]["extra"] = 3
+
+
+def bad_cpus(data):
+    _kind(data, "compute")["resources"] = {"cpus": 0}
+
+
+def bad_memory(data):
+    _kind(data, "compute")["resources"] = {"memory": "lots"}
+
+
+def unknown_resource_key(data):
+    _kind(data, "compute")["resources"] = {"disk": "10GiB"}
+
+
+def unknown_podman_key(data):
+    data["cluster"]["podman"] = {"netwrok": "arcnet"}
+
+
+def bad_podman_capabilities(data):
+    data["cluster"]["podman"] = {"capabilities": "DAC_READ_SEARCH"}
+
+
+def cluster_not_a_mapping(data):
+    data["cluster"] = "demo"
+
+
+def vars_not_a_mapping(data):
+    data["cluster"]["vars"] = ["a"]
+
+
+def wrong_inventory_plugin(data):
+    data["plugin"] = "other.collection.cluster"
+
+
+MALFORMED = [
+    # (mutation, field path, hint)
+    (unknown_top_level_key, "clusters", "unknown top-level key; put everything under 'cluster'"),
+    (unknown_cluster_key, "cluster.node", "unknown key; allowed keys are"),
+    (unknown_kind_key, "cluster.nodes.compute.cpus",
+     "unknown key; allowed keys are count, groups, image, resources, volumes"),
+    (unknown_group, "cluster.nodes.compute.groups[1]", "unknown group 'nfs_clients'"),
+    (negative_count, "cluster.nodes.compute.count", "-1 is not a whole number of 0 or more"),
+    (missing_count, "cluster.nodes.compute.count", "required; give the number of nodes"),
+    (count_not_an_integer, "cluster.nodes.compute.count",
+     "'two' is not a whole number of 0 or more; give for example count: 2"),
+    (count_is_a_bool, "cluster.nodes.compute.count", "True is not a whole number"),
+    (count_too_large, "cluster.nodes.compute.count", "1000 is more than 999"),
+    (duplicate_mount, "cluster.nodes.frontend.volumes[1].mount",
+     "/srv/shared is already the mount point of cluster.nodes.frontend.volumes[0]; give each "
+     "volume of a kind its own mount point"),
+    (bad_size, "cluster.nodes.frontend.volumes[0].size",
+     "'1 gigabyte' is not a size; write a number with a binary unit, for example 1GiB"),
+    (size_below_minimum, "cluster.nodes.frontend.volumes[0].size",
+     "'32MiB' is below the minimum of 64MiB; give at least 64MiB"),
+    (missing_size, "cluster.nodes.frontend.volumes[0].size", "required; give a size"),
+    (bad_filesystem, "cluster.nodes.frontend.volumes[0].filesystem",
+     "'btrfs' is not supported; use one of ext4, xfs"),
+    (bad_cluster_name, "cluster.name", "lower-case letters, digits and '-'"),
+    (missing_cluster_name, "cluster.name", "required"),
+    (cluster_name_with_newline, "cluster.name", "(got 'demo\\n')"),
+    (bad_provider, "cluster.provider", "'docker' is not a provider; use podman"),
+    (bad_release, "cluster.release", "'jessie' is not supported; use trixie"),
+    (missing_nodes, "cluster.nodes", "required; define at least one node kind"),
+    (empty_nodes, "cluster.nodes", "empty; define at least one node kind"),
+    (nodes_not_a_mapping, "cluster.nodes", "must be a mapping, got list"),
+    (reserved_mount, "cluster.nodes.frontend.volumes[0].mount",
+     "/etc is a system directory; mount the volume under /srv, /data or /mnt instead"),
+    (reserved_mount_after_normalising, "cluster.nodes.frontend.volumes[0].mount",
+     "/var is a system directory"),
+    (relative_mount, "cluster.nodes.frontend.volumes[0].mount",
+     "required; give an absolute path"),
+    (two_slurm_controllers, "cluster.nodes",
+     "group slurm_controller would have 2 nodes (kinds frontend); it must have at most one"),
+    (slurm_controller_in_two_kinds, "cluster.nodes",
+     "group slurm_controller would have 2 nodes (kinds frontend, backup)"),
+    (worker_without_controller, "cluster.nodes",
+     "slurm_worker nodes but no slurm_controller; add slurm_controller to the groups"),
+    (hook_missing, "cluster.hooks.after[0]",
+     "does-not-exist.yml does not exist (relative paths are relative to the definition file)"),
+    (hook_unknown_point, "cluster.hooks.before_storage",
+     "unknown key; allowed keys are after, after_storage, before"),
+    (hook_not_a_path, "cluster.hooks.before[0]", "must be a playbook path"),
+    (hooks_not_a_mapping, "cluster.hooks", "must be a mapping, got list"),
+    (openstack_without_flavor, "cluster.nodes.compute.resources.flavor",
+     "required with provider openstack; name a flavor"),
+    (volume_policy_destroy, "cluster.nodes.frontend.volumes[0].policy",
+     "'destroy' is not a policy; use keep (the default) or delete"),
+    (duplicate_volume_name, "cluster.nodes.frontend.volumes[1].name",
+     "'shared' is used twice; give each volume of a kind its own name"),
+    (bad_volume_name, "cluster.nodes.frontend.volumes[0].name", "(got 'Shared')"),
+    (unknown_volume_key, "cluster.nodes.frontend.volumes[0].fs", "unknown key"),
+    (mount_options_with_space, "cluster.nodes.frontend.volumes[0].mount_options",
+     "one comma-separated string"),
+    (volumes_not_a_list, "cluster.nodes.compute.volumes", "must be a list of volumes"),
+    (volume_not_a_mapping, "cluster.nodes.compute.volumes[0]", "must be a mapping, got str"),
+    (groups_not_a_list, "cluster.nodes.compute.groups", "must be a list of group names"),
+    (group_listed_twice, "cluster.nodes.compute.groups", "lists a group twice"),
+    (bad_kind_name, "cluster.nodes.Big_Nodes", "kind names are lower-case letters and digits"),
+    (reserved_kind_name, "cluster.nodes.all", "'all' is reserved"),
+    (kind_not_a_mapping, "cluster.nodes.extra", "must be a mapping, got int"),
+    (bad_cpus, "cluster.nodes.compute.resources.cpus", "0 is not a positive number of CPUs"),
+    (bad_memory, "cluster.nodes.compute.resources.memory", "'lots' is not a size"),
+    (unknown_resource_key, "cluster.nodes.compute.resources.disk", "unknown key"),
+    (unknown_podman_key, "cluster.podman.netwrok", "unknown key"),
+    (bad_podman_capabilities, "cluster.podman.capabilities", "must be a list of capability"),
+    (cluster_not_a_mapping, "cluster", "must be a mapping, got str"),
+    (vars_not_a_mapping, "cluster.vars", "must be a mapping, got list"),
+    (wrong_inventory_plugin, "plugin", "must be gridcloud.arc_cluster.cluster"),
+]
+
+# Mutations that, on the full definition, cause more than one problem.
+EXTRA_PROBLEMS = {negative_count_does_not_hide_second_controller: 2}
+MALFORMED.append(
+    (negative_count_does_not_hide_second_controller, "cluster.nodes",
+     "group slurm_controller would have 2 nodes (kinds frontend, backup)"))
+
+
+@pytest.mark.parametrize("mutate, path, hint", MALFORMED,
+                         ids=[case[0].__name__ for case in MALFORMED])
+def test_malformed_definition_names_the_field(mutate, path, hint, tmp_path):
+    data = full_definition()
+    mutate(data)
+    problems, message = problems_of(data, base_dir=str(tmp_path))
+    assert len(problems) == EXTRA_PROBLEMS.get(mutate, 1), problems
+    matching = [p for p in problems if p.startswith(path + ":")]
+    assert matching, "no problem names %s: %s" % (path, problems)
+    assert any(hint in p for p in matching), "no problem for %s says %r: %s" % (
+        path, hint, problems)
+    assert path in message
+    assert hint in message
+
+
+def test_negative_count_is_reported_with_the_controller_problem():
+    data = full_definition()
+    negative_count_does_not_hide_second_controller(data)
+    problems, _ = problems_of(data)
+    assert any(p.startswith("cluster.nodes.backup.count: -1 is not a whole number")
+               for p in problems), problems
+
+
+@pytest.mark.parametrize("data", [None, [], "cluster", {}, {"clusters": {}}],
+                         ids=["none", "list", "string", "empty", "no-cluster-key"])
+def test_definition_without_cluster_key(data):
+    problems, message = problems_of(data)
+    assert len(problems) == 1
+    assert problems[0].startswith("cluster: the file must have a top-level key 'cluster'")
+    assert "the cluster definition has 1 problem(s):" in message
+
+
+@pytest.mark.parametrize("name", ["Upper_case", "demo-", "-demo", "1demo", "de mo", "a" * 33,
+                                  "demo\n", "", 7, None])
+def test_invalid_cluster_names(name):
+    data = minimal_definition()
+    data["cluster"]["name"] = name
+    problems, _ = problems_of(data)
+    assert len(problems) == 1
+    assert problems[0].startswith("cluster.name: required; lower-case letters")
+    assert "(got %r)" % (name,) in problems[0]
+
+
+@pytest.mark.parametrize("kind", ["before", "after", "after_storage", "ungrouped", "act"])
+def test_reserved_kind_names(kind):
+    data = minimal_definition()
+    data["cluster"]["nodes"][kind] = {"count": 1}
+    problems, _ = problems_of(data)
+    assert any(p.startswith("cluster.nodes.%s:" % kind) for p in problems), problems
+
+
+@pytest.mark.parametrize("mount", ["/", "/etc", "/usr/", "/var", "/tmp", "/proc", "//boot/."])
+def test_reserved_mounts(mount):
+    data = full_definition()
+    _volume(data)["mount"] = mount
+    problems, _ = problems_of(data)
+    assert len(problems) == 1
+    assert problems[0].startswith("cluster.nodes.frontend.volumes[0].mount:")
+    assert "is a system directory" in problems[0]
+
+
+@pytest.mark.parametrize("group", ["nfs_server", "arc_ce", "act"])
+def test_single_node_groups(group):
+    data = minimal_definition()
+    data["cluster"]["nodes"]["frontend"] = {"count": 2, "groups": [group]}
+    problems, _ = problems_of(data)
+    assert problems == ["cluster.nodes: group %s would have 2 nodes (kinds frontend); it must "
+                        "have at most one, so give that kind count 1" % group]
+
+
+def test_openstack_without_flavor_reports_each_kind():
+    data = full_definition()
+    data["cluster"]["provider"] = "openstack"
+    problems, _ = problems_of(data)
+    assert sorted(p.split(":")[0] for p in problems) == [
+        "cluster.nodes.compute.resources.flavor",
+        "cluster.nodes.frontend.resources.flavor",
+    ]
+
+
+def test_several_problems_are_reported_together(tmp_path):
+    data = full_definition()
+    data["extra"] = 1
+    cluster = data["cluster"]
+    cluster["name"] = "Upper_case"
+    cluster["provider"] = "docker"
+    cluster["release"] = "jessie"
+    cluster["hooks"] = {"before": ["missing.yml"]}
+    compute = cluster["nodes"]["compute"]
+    compute["count"] = "two"
+    compute["groups"] = ["slurm_worker", "nfs_clients"]
+    volume = cluster["nodes"]["frontend"]["volumes"][0]
+    volume["size"] = "1 gigabyte"
+    volume["filesystem"] = "btrfs"
+    volume["mount"] = "/etc"
+    volume["policy"] = "destroy"
+
+    with pytest.raises(DefinitionError) as info:
+        validate_definition(data, base_dir=str(tmp_path))
+    error = info.value
+    fields = [p.split(": ")[0] for p in error.problems]
+    assert sorted(fields) == sorted([
+        "extra",
+        "cluster.name",
+        "cluster.provider",
+        "cluster.release",
+        "cluster.hooks.before[0]",
+        "cluster.nodes.compute.count",
+        "cluster.nodes.compute.groups[1]",
+        "cluster.nodes.frontend.volumes[0].size",
+        "cluster.nodes.frontend.volumes[0].filesystem",
+        "cluster.nodes.frontend.volumes[0].mount",
+        "cluster.nodes.frontend.volumes[0].policy",
+    ])
+    assert len(error.problems) == 11
+    lines = str(error).splitlines()
+    assert lines[0] == "the cluster definition has 11 problem(s):"
+    assert lines[1:] == ["  - %s" % p for p in error.problems]
+    assert error.message == str(error)
+
+
+def test_definition_error_is_an_exception_with_problems():
+    error = DefinitionError(("a: one", "b: two"))
+    assert isinstance(error, Exception)
+    assert error.problems == ["a: one", "b: two"]
+    assert str(error) == "the cluster definition has 2 problem(s):\n  - a: one\n  - b: two"
+
+
+# ------------------------------------------------------------------------------------- hooks
+
+def test_hooks_resolve_relative_to_base_dir(tmp_path):
+    (tmp_path / "hooks").mkdir()
+    (tmp_path / "hooks" / "pre.yml").write_text("- hosts: all\n")
+    (tmp_path / "post.yml").write_text("- hosts: all\n")
+    data = minimal_definition()
+    data["cluster"]["hooks"] = {
+        "before": ["hooks/pre.yml"],
+        "after": "post.yml",  # a single path is accepted too
+        "after_storage": None,
+    }
+    result = validate_definition(data, base_dir=str(tmp_path))
+    assert result["hooks"] == {
+        "before": [str(tmp_path / "hooks" / "pre.yml")],
+        "after_storage": [],
+        "after": [str(tmp_path / "post.yml")],
+    }
+
+
+def test_absolute_hook_path(tmp_path):
+    playbook = tmp_path / "site.yml"
+    playbook.write_text("- hosts: all\n")
+    data = minimal_definition()
+    data["cluster"]["hooks"] = {"after": [str(playbook)]}
+    result = validate_definition(data, base_dir="/nonexistent")
+    assert result["hooks"]["after"] == [str(playbook)]
+
+
+def test_hook_that_is_a_directory_is_rejected(tmp_path):
+    (tmp_path / "hooks").mkdir()
+    data = minimal_definition()
+    data["cluster"]["hooks"] = {"after": ["hooks"]}
+    problems, _ = problems_of(data, base_dir=str(tmp_path))
+    assert len(problems) == 1
+    assert problems[0].startswith("cluster.hooks.after[0]: playbook %s does not exist"
+                                  % (tmp_path / "hooks"))
+
+
+# --------------------------------------------------------------------------- load_definition
+
+FULL_YAML = """\
+cluster:
+  name: demo
+  hooks:
+    before:
+      - hooks/before.yml
+    after:
+      - ../shared/after.yml
+  nodes:
+    frontend:
+      count: 1
+      groups: [slurm_controller, nfs_server, arc_ce, act]
+      volumes:
+        - name: shared
+          size: 1GiB
+          filesystem: ext4
+          mount: /srv/shared
+    compute:
+      count: 2
+      groups: [slurm_worker, nfs_client, cvmfs_client]
+"""
+
+
+def test_load_definition_resolves_hooks_relative_to_the_file(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    (site / "hooks").mkdir(parents=True)
+    (site / "hooks" / "before.yml").write_text("- hosts: all\n")
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "after.yml").write_text("- hosts: all\n")
+    definition = site / "cluster.yml"
+    definition.write_text(FULL_YAML)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # relative to the file, not to the working directory
+
+    result = load_definition(str(definition))
+
+    assert result["hooks"] == {
+        "before": [str(site / "hooks" / "before.yml")],
+        "after_storage": [],
+        "after": [str(tmp_path / "shared" / "after.yml")],
+    }
+    assert result["name"] == "demo"
+    assert result["nodes"]["frontend"]["volumes"][0]["size_bytes"] == GIB
+    assert result["nodes"]["compute"]["count"] == 2
+
+
+def test_load_definition_with_a_relative_path(tmp_path, monkeypatch):
+    (tmp_path / "hooks").mkdir()
+    (tmp_path / "hooks" / "before.yml").write_text("- hosts: all\n")
+    (tmp_path / "cluster.yml").write_text(
+        "cluster:\n  name: demo\n  hooks:\n    before: [hooks/before.yml]\n"
+        "  nodes:\n    frontend:\n      count: 1\n")
+    monkeypatch.chdir(tmp_path)
+    result = load_definition("cluster.yml")
+    assert result["hooks"]["before"] == [str(tmp_path / "hooks" / "before.yml")]
+
+
+def test_load_definition_missing_hook_names_resolved_path(tmp_path):
+    definition = tmp_path / "cluster.yml"
+    definition.write_text(
+        "cluster:\n  name: demo\n  hooks:\n    after: [nope.yml]\n"
+        "  nodes:\n    frontend:\n      count: 1\n")
+    with pytest.raises(DefinitionError) as info:
+        load_definition(str(definition))
+    assert info.value.problems == [
+        "cluster.hooks.after[0]: playbook %s does not exist (relative paths are relative to "
+        "the definition file)" % os.path.join(str(tmp_path), "nope.yml")]
+
+
+def test_load_definition_missing_file(tmp_path):
+    path = str(tmp_path / "nope.yml")
+    with pytest.raises(DefinitionError) as info:
+        load_definition(path)
+    assert info.value.problems == ["definition file %s does not exist" % path]
+
+
+def test_load_definition_directory_is_not_a_file(tmp_path):
+    with pytest.raises(DefinitionError) as info:
+        load_definition(str(tmp_path))
+    assert info.value.problems == ["definition file %s does not exist" % tmp_path]
+
+
+@pytest.mark.parametrize("text", [
+    "cluster:\n  name: demo\n  nodes: [unclosed\n",
+    "cluster:\n\tname: demo\n",
+    "cluster: {name: demo\n",
+])
+def test_load_definition_invalid_yaml(tmp_path, text):
+    definition = tmp_path / "cluster.yml"
+    definition.write_text(text)
+    with pytest.raises(DefinitionError) as info:
+        load_definition(str(definition))
+    assert len(info.value.problems) == 1
+    assert info.value.problems[0].startswith("%s: not valid YAML: " % definition)
+    assert "line" in info.value.problems[0]  # the parser's message says where
+
+
+def test_load_definition_empty_file(tmp_path):
+    definition = tmp_path / "cluster.yml"
+    definition.write_text("")
+    with pytest.raises(DefinitionError) as info:
+        load_definition(str(definition))
+    assert info.value.problems[0].startswith("cluster: the file must have a top-level key")
+
+
+def test_load_definition_reports_validation_problems(tmp_path):
+    definition = tmp_path / "cluster.yml"
+    definition.write_text(FULL_YAML.replace("count: 2", "count: two"))
+    with pytest.raises(DefinitionError) as info:
+        load_definition(str(definition))
+    fields = [p.split(": ")[0] for p in info.value.problems]
+    assert "cluster.nodes.compute.count" in fields
+    assert "cluster.hooks.before[0]" in fields
+    assert "cluster.hooks.after[0]" in fields
+
+
+def test_load_definition_with_custom_loader(tmp_path):
+    definition = tmp_path / "cluster.yml"
+    definition.write_text("ignored")
+    seen = []
+
+    def loader(text):
+        seen.append(text)
+        return minimal_definition()
+
+    result = load_definition(str(definition), loader=loader)
+    assert seen == ["ignored"]
+    assert result["nodes"]["frontend"]["count"] == 1
+
+
+def test_load_definition_loader_error(tmp_path):
+    definition = tmp_path / "cluster.yml"
+    definition.write_text("x")
+
+    def loader(text):
+        raise ValueError("boom at line 1")
+
+    with pytest.raises(DefinitionError) as info:
+        load_definition(str(definition), loader=loader)
+    assert info.value.problems == ["%s: not valid YAML: boom at line 1" % definition]
+
+
+# -------------------------------------------------------------------- plugin and planned_nodes
+
+def test_inventory_plugin_key_is_allowed():
+    data = full_definition()
+    data["plugin"] = INVENTORY_PLUGIN
+    assert INVENTORY_PLUGIN == "gridcloud.arc_cluster.cluster"
+    result = validate_definition(data)
+    assert "plugin" not in result
+    assert result == validate_definition(full_definition())
+
+
+def test_planned_nodes():
+    nodes = planned_nodes(validate_definition(full_definition()))
+    assert [n["name"] for n in nodes] == ["demo-frontend001", "demo-compute001",
+                                           "demo-compute002"]
+    assert [(n["kind"], n["index"]) for n in nodes] == [("frontend", 1), ("compute", 1),
+                                                        ("compute", 2)]
+    assert nodes[0]["groups"] == ["slurm_controller", "nfs_server", "arc_ce", "act"]
+    assert nodes[0]["volumes"][0]["size_bytes"] == GIB
+    assert nodes[1]["groups"] == ["slurm_worker", "nfs_client", "cvmfs_client"]
+    assert nodes[1]["volumes"] == []
+    nodes[1]["groups"].append("act")  # each node gets its own copy
+    assert nodes[2]["groups"] == ["slurm_worker", "nfs_client", "cvmfs_client"]
+
+
+def test_planned_nodes_skips_kinds_with_count_zero():
+    data = full_definition()
+    data["cluster"]["nodes"]["compute"]["count"] = 0
+    nodes = planned_nodes(validate_definition(data))
+    assert [n["name"] for n in nodes] == ["demo-frontend001"]
+
+
+# --------------------------------------------------------------------------------- node_name
+
+@pytest.mark.parametrize("cluster, kind, index, expected", [
+    ("demo", "compute", 2, "demo-compute002"),
+    ("demo", "frontend", 1, "demo-frontend001"),
+    ("my-cluster", "compute", 42, "my-cluster-compute042"),
+    ("demo", "compute", 999, "demo-compute999"),
+])
+def test_node_name(cluster, kind, index, expected):
+    assert node_name(cluster, kind, index) == expected
