@@ -1,0 +1,304 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gridcloud.arc_cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The podman provider: a cluster on one machine.
+
+Each node is a systemd container from a locally built Debian image (scripts/build-node-image.sh)
+on a private podman network. A volume is a sparse file on a loop device, handed to the node as
+a block device node at ``/dev/disk/by-id/gridcloud-<volume>``. The node's cgroup allows loop
+devices (``b 7:* rwm``) and it has CAP_SYS_ADMIN, so the volumes role can mkfs and mount it.
+
+Every podman call goes through ``runner(args) -> (rc, stdout, stderr)``, so modules pass
+``module.run_command`` and tests can record calls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
+    node_name,
+    parse_size,
+)
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.base import (
+    Provider,
+    ProviderError,
+)
+
+LABEL_CLUSTER = "gridcloud.cluster"
+LABEL_KIND = "gridcloud.kind"
+LABEL_INDEX = "gridcloud.index"
+DEFAULT_IMAGE = "localhost/gridcloud-node"
+DEFAULT_VOLUME_DIR = "/var/lib/gridcloud/volumes"
+DEFAULT_APT_CACHE_DIR = "/var/cache/gridcloud/apt"
+# CAP_SYS_ADMIN: slurmd clones namespaces for batch jobs; mkfs/mount of volumes.
+BASE_CAPABILITIES = ("SYS_ADMIN",)
+LOOP_MAJOR = 7
+VOLUME_DEVICE_DIR = "/dev/disk/by-id"
+
+
+def volume_device_path(volume_name):
+    """Stable path of a volume's block device inside its node."""
+    return "%s/gridcloud-%s" % (VOLUME_DEVICE_DIR, volume_name)
+
+
+class PodmanProvider(Provider):
+    name = "podman"
+
+    def __init__(self, settings, runner):
+        super().__init__(settings, runner)
+        self.podman = self.settings.get("podman_binary", "podman")
+
+    # helpers
+    def _run(self, args, what, ok_codes=(0,)):
+        rc, out, err = self.runner(args)
+        if rc not in ok_codes:
+            raise ProviderError("%s failed (%s, rc=%s): %s"
+                                % (what, " ".join(args), rc, (err or out).strip()))
+        return rc, out, err
+
+    def _podman(self, args, what, ok_codes=(0,)):
+        return self._run([self.podman] + list(args), what, ok_codes)
+
+    def network_name(self, cluster):
+        return self.settings.get("network") or "%s-net" % cluster
+
+    def image(self, release, spec=None):
+        if spec and spec.get("image"):
+            return spec["image"]
+        return self.settings.get("image") or "%s:%s" % (DEFAULT_IMAGE, release)
+
+    # nodes
+    def list_nodes(self, cluster):
+        _rc, out, _err = self._podman(
+            ["ps", "--all", "--format", "json", "--filter", "label=%s=%s" % (LABEL_CLUSTER, cluster)],
+            "listing the nodes of cluster %s" % cluster)
+        entries = json.loads(out or "[]") or []
+        nodes = []
+        for entry in entries:
+            names = entry.get("Names") or []
+            name = names[0] if names else entry.get("Id")
+            nodes.append(self._inspect_node(name))
+        nodes.sort(key=lambda node: (node["kind"], node["index"]))
+        return nodes
+
+    def _inspect_node(self, name):
+        _rc, out, _err = self._podman(["container", "inspect", name], "inspecting node %s" % name)
+        data = json.loads(out)[0]
+        labels = (data.get("Config") or {}).get("Labels") or {}
+        networks = (data.get("NetworkSettings") or {}).get("Networks") or {}
+        address = None
+        for net in networks.values():
+            if net.get("IPAddress"):
+                address = net["IPAddress"]
+                break
+        state = (data.get("State") or {}).get("Status", "unknown")
+        return {
+            "name": data.get("Name", name).lstrip("/"),
+            "id": data.get("Id"),
+            "cluster": labels.get(LABEL_CLUSTER),
+            "kind": labels.get(LABEL_KIND),
+            "index": int(labels.get(LABEL_INDEX, "0")),
+            "address": address,
+            "state": state,
+            "image": data.get("ImageName"),
+            "connection": {
+                "ansible_connection": "containers.podman.podman",
+                "ansible_host": data.get("Name", name).lstrip("/"),
+            },
+        }
+
+    def check_node_request(self, cluster, release, kind, spec):
+        image = self.image(release, spec)
+        rc, _out, _err = self.runner([self.podman, "image", "exists", image])
+        if rc != 0:
+            raise ProviderError(
+                "node image %s for kind %s does not exist; build it with "
+                "`scripts/build-node-image.sh %s` (or `make image RELEASE=%s`)"
+                % (image, kind, release, release))
+
+    def create_node(self, cluster, release, kind, index, spec):
+        name = node_name(cluster, kind, index)
+        resources = spec.get("resources") or {}
+        args = [
+            "run", "--detach", "--name", name, "--hostname", name,
+            "--network", self.network_name(cluster),
+            "--systemd", "always", "--no-hosts",
+            "--label", "%s=%s" % (LABEL_CLUSTER, cluster),
+            "--label", "%s=%s" % (LABEL_KIND, kind),
+            "--label", "%s=%d" % (LABEL_INDEX, index),
+            "--device-cgroup-rule", "b %d:* rwm" % LOOP_MAJOR,
+            "--stop-timeout", "30",
+        ]
+        for cap in list(BASE_CAPABILITIES) + list(self.settings.get("capabilities") or []):
+            args += ["--cap-add", cap]
+        if resources.get("cpus"):
+            args += ["--cpus", str(resources["cpus"])]
+        if resources.get("memory"):
+            args += ["--memory", "%db" % parse_size(resources["memory"])]
+        cache_root = self.settings.get("apt_cache_dir", DEFAULT_APT_CACHE_DIR)
+        if cache_root:
+            # One cache per node slot: apt locks its archive dir, so nodes cannot share one,
+            # but the same slot in the next cluster (or test run) finds its packages again.
+            cache = os.path.join(cache_root, release, "%s%03d" % (kind, index))
+            os.makedirs(os.path.join(cache, "partial"), exist_ok=True)
+            args += ["--volume", "%s:/var/cache/apt/archives:rw" % cache]
+        for mount in self.settings.get("mounts") or []:
+            args += ["--volume", mount]
+        args.append(self.image(release, spec))
+        self._podman(args, "creating node %s" % name)
+        return self._inspect_node(name)
+
+    def start_node(self, node):
+        self._podman(["start", node["name"]], "starting node %s" % node["name"])
+        return self._inspect_node(node["name"])
+
+    def wait_node(self, node, timeout):
+        """Wait for systemd in the node to finish booting (running or degraded)."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while True:
+            rc, out, err = self.runner([self.podman, "exec", node["name"],
+                                        "systemctl", "is-system-running"])
+            last = (out or err).strip()
+            if last in ("running", "degraded"):
+                return self._inspect_node(node["name"])
+            if time.monotonic() >= deadline:
+                raise ProviderError("node %s did not finish booting within %ss (systemd says %r); "
+                                    "see `podman logs %s`" % (node["name"], timeout, last,
+                                                              node["name"]))
+            time.sleep(1)
+
+    def delete_node(self, node):
+        self._podman(["rm", "--force", "--time", "20", node["name"]],
+                     "removing node %s" % node["name"])
+
+    def ensure_cluster_network(self, cluster, check_mode=False):
+        network = self.network_name(cluster)
+        rc, _out, _err = self.runner([self.podman, "network", "exists", network])
+        if rc == 0:
+            return False
+        if not check_mode:
+            args = ["network", "create", "--label", "%s=%s" % (LABEL_CLUSTER, cluster)]
+            if self.settings.get("subnet"):
+                args += ["--subnet", self.settings["subnet"]]
+            self._podman(args + [network], "creating network %s" % network)
+        return True
+
+    def delete_cluster_network(self, cluster, check_mode=False):
+        network = self.network_name(cluster)
+        rc, _out, _err = self.runner([self.podman, "network", "exists", network])
+        if rc != 0:
+            return False
+        _rc, out, _err = self._podman(
+            ["network", "inspect", network], "inspecting network %s" % network)
+        labels = (json.loads(out)[0].get("labels") or {})
+        if labels.get(LABEL_CLUSTER) != cluster:
+            return False  # not ours: leave a user's own network alone
+        if not check_mode:
+            self._podman(["network", "rm", network], "removing network %s" % network)
+        return True
+
+    # volumes
+    def volume_file(self, cluster, node, volume_name):
+        root = self.settings.get("volume_dir", DEFAULT_VOLUME_DIR)
+        return os.path.join(root, cluster, "%s-%s.img" % (node, volume_name))
+
+    def _loop_of(self, path):
+        """Return the loop device backing ``path``, or None."""
+        _rc, out, _err = self._run(["losetup", "--noheadings", "--output", "NAME",
+                                    "--associated", path], "looking up the loop device of %s" % path)
+        devices = [line.strip() for line in out.splitlines() if line.strip()]
+        return devices[0] if devices else None
+
+    def _device_in_node(self, node, path):
+        """Return (major, minor) of a block device node inside a node, or None."""
+        rc, out, _err = self.runner([self.podman, "exec", node, "stat", "-c", "%F %t %T", path])
+        if rc != 0:
+            return None
+        parts = out.strip().split()
+        if len(parts) < 4 or parts[0] != "block":
+            return None
+        return int(parts[-2], 16), int(parts[-1], 16)
+
+    def get_volume(self, cluster, node_name, volume_name):
+        path = self.volume_file(cluster, node_name, volume_name)
+        if not os.path.exists(path):
+            return None
+        loop = self._loop_of(path)
+        return {
+            "name": volume_name,
+            "node": node_name,
+            "id": path,
+            "file": path,
+            "size_bytes": os.path.getsize(path),
+            "loop_device": loop,
+            "device": volume_device_path(volume_name),
+            "attached": loop is not None,
+        }
+
+    def ensure_volume(self, cluster, node, volume, check_mode=False):
+        """Make the backing file, its loop device and the device node in the node exist."""
+        name = volume["name"]
+        path = self.volume_file(cluster, node, name)
+        device = volume_device_path(name)
+        changed = False
+        if not os.path.exists(path):
+            changed = True
+            if check_mode:
+                return True, {"name": name, "node": node, "id": path, "file": path,
+                              "size_bytes": volume["size_bytes"], "loop_device": None,
+                              "device": device, "attached": False}
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as handle:
+                handle.truncate(volume["size_bytes"])  # sparse: no space used until written
+        loop = self._loop_of(path)
+        if loop is None:
+            changed = True
+            if not check_mode:
+                _rc, out, _err = self._run(["losetup", "--find", "--show", path],
+                                           "attaching %s to a loop device" % path)
+                loop = out.strip()
+        if loop is not None:
+            minor = os.minor(os.stat(loop).st_rdev)
+            present = self._device_in_node(node, device)
+            if present != (LOOP_MAJOR, minor):
+                changed = True
+                if not check_mode:
+                    self._podman(
+                        ["exec", node, "sh", "-c",
+                         'mkdir -p "$1" && rm -f "$2" && mknod -m 0660 "$2" b %d %d'
+                         % (LOOP_MAJOR, minor), "sh", VOLUME_DEVICE_DIR, device],
+                        "making device %s for volume %s in node %s" % (device, name, node))
+        else:
+            changed = True  # check mode: it would be attached
+        return changed, {
+            "name": name,
+            "node": node,
+            "id": path,
+            "file": path,
+            "size_bytes": os.path.getsize(path),
+            "loop_device": loop,
+            "device": device,
+            "attached": True,
+        }
+
+    def remove_volume(self, cluster, node_name, volume_name, delete, check_mode=False):
+        volume = self.get_volume(cluster, node_name, volume_name)
+        if volume is None:
+            return False, None
+        changed = False
+        if volume["loop_device"]:
+            changed = True
+            if not check_mode:
+                self._run(["losetup", "--detach", volume["loop_device"]],
+                          "detaching %s" % volume["loop_device"])
+            volume["loop_device"] = None
+            volume["attached"] = False
+        if delete:
+            changed = True
+            if not check_mode:
+                os.unlink(volume["file"])
+        return changed, volume

@@ -1,0 +1,257 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gridcloud.arc_cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: cluster_nodes
+short_description: Ensure the nodes of one kind of a grid cluster exist, with a given count
+version_added: "0.1.0"
+description:
+  - Creates, adopts, starts, scales and removes the nodes of one node kind of a cluster.
+  - Nodes are named C(<cluster>-<kind>NNN) with NNN the index from 001 and carry their
+    cluster, kind and index (podman labels), so a re-run adopts the nodes that exist instead of
+    creating them twice.
+  - Scaling up creates the next indices; scaling down removes the highest indices first.
+  - With provider V(podman) each node is a systemd container on a private podman network
+    C(<cluster>-net), from the image built by C(scripts/build-node-image.sh).
+  - Volumes are handled by M(gridcloud.arc_cluster.cluster_volume); this module never deletes
+    volume data.
+author:
+  - gridcloud.arc_cluster contributors
+options:
+  cluster:
+    description: Name of the cluster.
+    type: str
+    required: true
+  kind:
+    description:
+      - The node kind, for example V(frontend) or V(compute).
+      - Required when O(state=present). With O(state=absent) and no O(kind), every node of the
+        cluster is removed, and the cluster network too.
+    type: str
+  count:
+    description: How many nodes of O(kind) must exist. Required when O(state=present).
+    type: int
+  release:
+    description: Debian release of the node image.
+    type: str
+    default: trixie
+    choices: [trixie, bookworm]
+  image:
+    description: Image for this kind, instead of the provider's default for O(release).
+    type: str
+  resources:
+    description:
+      - Resources of each node. For podman C(cpus) (a number) and C(memory) (a size such as
+        V(2GiB)) become container limits.
+    type: dict
+    default: {}
+  state:
+    description: Whether the nodes must exist (V(present)) or not (V(absent)).
+    type: str
+    default: present
+    choices: [present, absent]
+  wait:
+    description: Wait until every node has finished booting.
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait for one node to boot.
+    type: int
+    default: 300
+  provider:
+    description: Where the nodes run.
+    type: str
+    default: podman
+    choices: [podman, openstack]
+  provider_settings:
+    description:
+      - Settings of the provider, as in the C(podman) key of a cluster definition.
+      - For podman C(network), C(subnet), C(image), C(capabilities) (added to C(SYS_ADMIN)),
+        C(apt_cache_dir) (host directory with one apt archive cache per node slot; empty to
+        disable), C(volume_dir) and C(mounts) (extra C(--volume) arguments).
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    support: full
+    description: Predicts which nodes would be created, started and removed; changes nothing.
+  diff_mode:
+    support: none
+notes:
+  - The podman provider needs podman configured for the host, see C(scripts/containers.conf)
+    and C(CONTAINERS_CONF).
+seealso:
+  - module: gridcloud.arc_cluster.cluster_volume
+  - module: gridcloud.arc_cluster.cluster_definition
+"""
+
+EXAMPLES = r"""
+- name: Two compute nodes
+  gridcloud.arc_cluster.cluster_nodes:
+    cluster: demo
+    kind: compute
+    count: 2
+  register: compute
+
+- name: Scale the compute nodes down to one (removes demo-compute002)
+  gridcloud.arc_cluster.cluster_nodes:
+    cluster: demo
+    kind: compute
+    count: 1
+
+- name: Remove every node of the cluster and its network
+  gridcloud.arc_cluster.cluster_nodes:
+    cluster: demo
+    state: absent
+"""
+
+RETURN = r"""
+nodes:
+  description: The nodes of O(kind) after the run (with O(state=present)), sorted by index.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Host name of the node, also its container or server name.
+      type: str
+      sample: demo-compute001
+    kind:
+      description: Node kind.
+      type: str
+      sample: compute
+    index:
+      description: Index of the node within its kind, from 1.
+      type: int
+      sample: 1
+    address:
+      description: Address of the node on the cluster network.
+      type: str
+      sample: 10.89.0.3
+    state:
+      description: Provider state of the node.
+      type: str
+      sample: running
+    connection:
+      description: Variables with which Ansible connects to the node.
+      type: dict
+      sample: {"ansible_connection": "containers.podman.podman", "ansible_host": "demo-compute001"}
+created:
+  description: Names of the nodes created (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [demo-compute002]
+started:
+  description: Names of the nodes that existed stopped and were started.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+removed:
+  description: The nodes removed (or that would be), as dicts like RV(nodes).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.cluster_module import (
+    ClusterModule,
+)
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import node_name
+
+
+class ClusterNodesModule(ClusterModule):
+    argument_spec = {
+        "kind": {"type": "str"},
+        "count": {"type": "int"},
+        "release": {"type": "str", "default": "trixie", "choices": ["trixie", "bookworm"]},
+        "image": {"type": "str"},
+        "resources": {"type": "dict", "default": {}},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "wait": {"type": "bool", "default": True},
+        "timeout": {"type": "int", "default": 300},
+    }
+    module_kwargs = {
+        "supports_check_mode": True,
+        "required_if": [("state", "present", ("kind", "count"))],
+    }
+
+    def run(self):
+        if self.params["state"] == "absent":
+            self._absent()
+        else:
+            self._present()
+
+    def _present(self):
+        cluster, kind, count = self.params["cluster"], self.params["kind"], self.params["count"]
+        if count < 0:
+            self.fail_json(msg="count must be 0 or more, got %d" % count)
+        spec = {"resources": self.params["resources"], "image": self.params["image"]}
+        release = self.params["release"]
+        provider = self.provider
+        existing = [n for n in provider.list_nodes(cluster) if n["kind"] == kind]
+        by_index = {n["index"]: n for n in existing}
+        wanted = range(1, count + 1)
+        missing = [i for i in wanted if i not in by_index]
+        surplus = sorted((n for n in existing if n["index"] > count),
+                         key=lambda n: n["index"], reverse=True)
+        stopped = [by_index[i] for i in wanted if i in by_index and by_index[i]["state"] != "running"]
+        if missing:
+            provider.check_node_request(cluster, release, kind, spec)
+        changed = provider.ensure_cluster_network(cluster, check_mode=self.check_mode) \
+            if missing else False
+        created, started = [], []
+        nodes = dict(by_index)
+        for node in surplus:
+            if not self.check_mode:
+                provider.delete_node(node)
+            nodes.pop(node["index"], None)
+        for node in stopped:
+            started.append(node["name"])
+            if not self.check_mode:
+                nodes[node["index"]] = provider.start_node(node)
+        for index in missing:
+            name = node_name(cluster, kind, index)
+            created.append(name)
+            if self.check_mode:
+                nodes[index] = {"name": name, "kind": kind, "index": index, "cluster": cluster,
+                                "address": None, "state": "planned", "id": None,
+                                "connection": {}}
+            else:
+                nodes[index] = provider.create_node(cluster, release, kind, index, spec)
+        if self.params["wait"] and not self.check_mode:
+            for index in wanted:
+                nodes[index] = provider.wait_node(nodes[index], self.params["timeout"])
+        changed = bool(changed or created or started or surplus)
+        self.exit_json(changed=changed,
+                       nodes=[nodes[i] for i in sorted(nodes)],
+                       created=created, started=started, removed=surplus)
+
+    def _absent(self):
+        cluster, kind = self.params["cluster"], self.params["kind"]
+        provider = self.provider
+        existing = provider.list_nodes(cluster)
+        doomed = [n for n in existing if kind is None or n["kind"] == kind]
+        for node in doomed:
+            if not self.check_mode:
+                provider.delete_node(node)
+        network_removed = False
+        if kind is None:
+            network_removed = provider.delete_cluster_network(cluster, check_mode=self.check_mode)
+        self.exit_json(changed=bool(doomed or network_removed), nodes=[], created=[],
+                       started=[], removed=doomed)
+
+
+def main():
+    module = ClusterNodesModule()
+    module()
+
+
+if __name__ == "__main__":
+    main()
