@@ -1,0 +1,73 @@
+"""Helpers for the integration tests: run the collection's playbooks and ask podman."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFINITIONS = Path(__file__).resolve().parent / "definitions"
+VOLUME_DIR = Path("/var/lib/gridcloud/volumes")
+RECAP_RE = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)",
+                      re.MULTILINE)
+
+
+def _missing_tools():
+    return [tool for tool in ("podman", "ansible-playbook", "losetup") if shutil.which(tool) is None]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _environment():
+    missing = _missing_tools()
+    if missing:
+        pytest.fail("integration tests need %s on PATH; run `make setup` and `. scripts/env.sh`"
+                    % ", ".join(missing))
+    if not os.environ.get("CONTAINERS_CONF"):
+        pytest.fail("CONTAINERS_CONF is not set; run the tests through `make integration`")
+
+
+class Result:
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.output = proc.stdout + proc.stderr
+
+    @property
+    def recap(self):
+        """{host: {"ok":, "changed":, "unreachable":, "failed":}} from the PLAY RECAP."""
+        recap = {}
+        for host, ok, changed, unreachable, failed in RECAP_RE.findall(self.output):
+            recap[host] = {"ok": int(ok), "changed": int(changed),
+                           "unreachable": int(unreachable), "failed": int(failed)}
+        return recap
+
+
+def run_playbook(playbook, definition, *extra):
+    """Run one of the collection's playbooks with the definition as inventory."""
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", str(definition), "gridcloud.arc_cluster.%s" % playbook,
+         *extra],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=1200)
+    return Result(proc)
+
+
+def podman(*args):
+    return subprocess.run(["podman", *args], capture_output=True, text=True, check=False)
+
+
+def cluster_containers(cluster):
+    proc = podman("ps", "--all", "--format", "json", "--filter",
+                  "label=gridcloud.cluster=%s" % cluster)
+    assert proc.returncode == 0, proc.stderr
+    return sorted(entry["Names"][0] for entry in json.loads(proc.stdout or "[]") or [])
+
+
+def network_exists(cluster):
+    return podman("network", "exists", "%s-net" % cluster).returncode == 0
+
+
+def volume_files(cluster):
+    return sorted((VOLUME_DIR / cluster).glob("*.img")) if (VOLUME_DIR / cluster).is_dir() else []

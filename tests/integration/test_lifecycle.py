@@ -1,0 +1,83 @@
+"""The local cluster's lifecycle on real podman nodes and loop-device volumes.
+
+1 frontend with a 1 GiB volume and 2 compute nodes: create, re-run without change, check mode
+without change, data on the volume survives destroy (policy keep) and create, then destroy with
+policy delete removes everything.
+"""
+
+import pytest
+
+from conftest import (
+    DEFINITIONS,
+    cluster_containers,
+    network_exists,
+    podman,
+    run_playbook,
+    volume_files,
+)
+
+DEFINITION = DEFINITIONS / "keep.yml"
+CLUSTER = "itkeep"
+NODES = ["itkeep-compute001", "itkeep-compute002", "itkeep-frontend001"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    run_playbook("destroy", DEFINITION, "-e", "cluster_destroy_volume_policy=delete")
+    result = run_playbook("create", DEFINITION)
+    assert result.rc == 0, result.output
+    yield result
+    final = run_playbook("destroy", DEFINITION, "-e", "cluster_destroy_volume_policy=delete")
+    assert final.rc == 0, final.output
+
+
+def test_create_gives_three_running_nodes(cluster):
+    assert cluster_containers(CLUSTER) == NODES
+    for node in NODES:
+        state = podman("exec", node, "systemctl", "is-system-running")
+        assert state.stdout.strip() in ("running", "degraded"), (node, state.stdout)
+
+
+def test_frontend_volume_is_mounted_ext4(cluster):
+    out = podman("exec", "itkeep-frontend001", "findmnt", "--noheadings", "--output",
+                 "SOURCE,FSTYPE", "/srv/shared").stdout.split()
+    assert out == ["/dev/disk/by-id/gridcloud-shared", "ext4"]
+
+
+def test_second_create_changes_nothing(cluster):
+    again = run_playbook("create", DEFINITION)
+    assert again.rc == 0, again.output
+    assert set(again.recap) == set(NODES) | {"localhost"}
+    assert {host: r["changed"] for host, r in again.recap.items()} == \
+        {host: 0 for host in again.recap}, again.output
+
+
+def test_check_mode_changes_nothing(cluster):
+    check = run_playbook("create", DEFINITION, "--check")
+    assert check.rc == 0, check.output
+    assert all(r["changed"] == 0 for r in check.recap.values()), check.output
+
+
+def test_volume_data_survives_destroy_with_policy_keep(cluster):
+    write = podman("exec", "itkeep-frontend001", "sh", "-c",
+                   "echo precious-data > /srv/shared/marker && sync")
+    assert write.returncode == 0, write.stderr
+    destroyed = run_playbook("destroy", DEFINITION)
+    assert destroyed.rc == 0, destroyed.output
+    assert cluster_containers(CLUSTER) == []
+    assert not network_exists(CLUSTER)
+    assert [f.name for f in volume_files(CLUSTER)] == ["itkeep-frontend001-shared.img"]
+
+    created = run_playbook("create", DEFINITION)
+    assert created.rc == 0, created.output
+    assert "Make a filesystem on each blank volume" in created.output
+    marker = podman("exec", "itkeep-frontend001", "cat", "/srv/shared/marker")
+    assert marker.stdout.strip() == "precious-data", marker.stderr
+
+
+def test_destroy_with_policy_delete_removes_volume_data(cluster):
+    destroyed = run_playbook("destroy", DEFINITION, "-e", "cluster_destroy_volume_policy=delete")
+    assert destroyed.rc == 0, destroyed.output
+    assert cluster_containers(CLUSTER) == []
+    assert volume_files(CLUSTER) == []
+    # the module fixture's final destroy finds nothing left and still succeeds
