@@ -18,7 +18,8 @@ description:
   - The provider is asked which nodes exist; their addresses and volume devices become host
     variables. Nodes that exist but that the definition no longer asks for (after its count
     was lowered) are in the group C(gridcloud_surplus) only, so that C(resize) can drain and
-    remove them.
+    remove them. Nodes the definition asks for that do not exist yet are also in the group
+    C(gridcloud_planned).
   - The definition is validated first; an invalid one fails with every problem listed.
 author:
   - gridcloud.arc_cluster contributors
@@ -73,6 +74,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers im
 )
 
 SURPLUS_GROUP = "gridcloud_surplus"
+PLANNED_GROUP = "gridcloud_planned"
 
 
 def _run(args):
@@ -136,6 +138,7 @@ class InventoryModule(BaseInventoryPlugin):
         for key, value in definition["vars"].items():
             inventory.set_variable("all", key, value)
         inventory.add_group(SURPLUS_GROUP)
+        inventory.add_group(PLANNED_GROUP)
         planned = planned_nodes(definition)
         planned_names = set()
         for node in planned:
@@ -146,6 +149,8 @@ class InventoryModule(BaseInventoryPlugin):
                 inventory.add_group(group)
                 inventory.add_child(group, host)
             current = existing.get(node["name"])
+            if current is None:
+                inventory.add_child(PLANNED_GROUP, host)
             volumes = []
             for volume in node["volumes"]:
                 entry = dict(volume)

@@ -61,3 +61,5 @@ class ClusterModule:
             self.run()
         except ProviderError as exc:
             self.fail_json(msg=str(exc))
+        except OSError as exc:  # files and directories of the provider (volumes, caches)
+            self.fail_json(msg="%s: %s" % (exc.filename or "provider", exc.strerror or exc))

@@ -163,7 +163,10 @@ removed:
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.cluster_module import (
     ClusterModule,
 )
-from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import node_name
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
+    NAME_RE,
+    node_name,
+)
 
 
 class ClusterNodesModule(ClusterModule):
@@ -192,6 +195,9 @@ class ClusterNodesModule(ClusterModule):
         cluster, kind, count = self.params["cluster"], self.params["kind"], self.params["count"]
         if count < 0:
             self.fail_json(msg="count must be 0 or more, got %d" % count)
+        if not NAME_RE.match(kind):
+            self.fail_json(msg="kind: %r is not a kind name; use lower-case letters and digits, "
+                               "starting with a letter" % kind)
         spec = {"resources": self.params["resources"], "image": self.params["image"]}
         release = self.params["release"]
         provider = self.provider

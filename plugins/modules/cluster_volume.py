@@ -131,6 +131,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.cluster_modu
 )
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
     MIN_VOLUME_BYTES,
+    VOLUME_NAME_RE,
     parse_size,
 )
 
@@ -150,6 +151,11 @@ class ClusterVolumeModule(ClusterModule):
 
     def run(self):
         cluster, node, name = self.params["cluster"], self.params["node"], self.params["name"]
+        if not VOLUME_NAME_RE.match(name):
+            self.fail_json(msg="name: %r is not a volume name; use lower-case letters, digits, "
+                               "'-' or '_', starting with a letter" % name)
+        if "/" in node or node.startswith("."):
+            self.fail_json(msg="node: %r is not a node name" % node)
         if self.params["state"] == "absent":
             changed, volume = self.provider.remove_volume(
                 cluster, node, name, delete=self.params["policy"] == "delete",

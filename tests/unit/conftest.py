@@ -44,3 +44,66 @@ def _ensure_collection_link():
 _ensure_collection_link()
 if COLLECTIONS_DIR not in sys.path:
     sys.path.insert(0, COLLECTIONS_DIR)
+
+
+# ------------------------------------------------------------------ module test fixtures
+# Helpers shared by the module tests live in fake_podman.py next to this file; make it
+# importable whatever pytest's import mode.
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+if TESTS_DIR not in sys.path:
+    sys.path.insert(0, TESTS_DIR)
+
+import pytest  # noqa: E402  pylint: disable=wrong-import-position
+
+
+@pytest.fixture
+def ansible_module(monkeypatch):
+    """Make exit_json/fail_json raise with the result; fresh warnings; target-side behaviour.
+
+    A module run in a real process starts with no accumulated warnings and as a target (not
+    the controller), where ``AnsibleModule.warn`` records the warning for the result. In the
+    test process both are global, so give each test its own.
+    """
+    from ansible.module_utils import _internal as ansible_internal
+    from ansible.module_utils import basic
+    from ansible.module_utils.common import warnings as ansible_warnings
+    import fake_podman as helpers
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", helpers.patched_exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", helpers.patched_fail_json)
+    monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
+    monkeypatch.setattr(ansible_warnings, "_global_deprecations", {})
+    monkeypatch.setattr(ansible_internal, "is_controller", False)
+    return helpers.run_module
+
+
+@pytest.fixture
+def fake_podman(ansible_module, monkeypatch):  # pylint: disable=redefined-outer-name
+    """A FakePodman that answers every AnsibleModule.run_command; unknown commands fail."""
+    from ansible.module_utils import basic
+    from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
+        podman as podman_provider,
+    )
+    import fake_podman as helpers
+
+    fake = helpers.FakePodman()
+
+    def run_command(self, args, **kwargs):  # pylint: disable=unused-argument
+        return fake(args, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
+    monkeypatch.setattr(podman_provider, "os", helpers.FakeOsForPodman(fake))
+    yield fake
+    assert not fake.unknown, "commands not modelled by FakePodman: %r" % (fake.unknown,)
+
+
+@pytest.fixture
+def no_commands(ansible_module, monkeypatch):  # pylint: disable=redefined-outer-name
+    """For modules that must run no command at all."""
+    from ansible.module_utils import basic
+    import fake_podman as helpers
+
+    def run_command(self, args, **kwargs):  # pylint: disable=unused-argument
+        raise helpers.UnknownCommand("this module must run no command, ran %r" % (args,))
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)

@@ -34,9 +34,17 @@ DEFAULT_IMAGE = "localhost/gridcloud-node"
 DEFAULT_VOLUME_DIR = "/var/lib/gridcloud/volumes"
 DEFAULT_APT_CACHE_DIR = "/var/cache/gridcloud/apt"
 # CAP_SYS_ADMIN: slurmd clones namespaces for batch jobs; mkfs/mount of volumes.
-BASE_CAPABILITIES = ("SYS_ADMIN",)
+# CAP_MKNOD: the device node of a volume is made inside the node (not in every default set).
+BASE_CAPABILITIES = ("SYS_ADMIN", "MKNOD")
 LOOP_MAJOR = 7
 VOLUME_DEVICE_DIR = "/dev/disk/by-id"
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def volume_device_path(volume_name):
@@ -80,7 +88,10 @@ class PodmanProvider(Provider):
         for entry in entries:
             names = entry.get("Names") or []
             name = names[0] if names else entry.get("Id")
-            nodes.append(self._inspect_node(name))
+            node = self._inspect_node(name)
+            if node["kind"] is None or node["index"] is None:
+                continue  # labelled for the cluster by hand, not one of our nodes
+            nodes.append(node)
         nodes.sort(key=lambda node: (node["kind"], node["index"]))
         return nodes
 
@@ -100,7 +111,7 @@ class PodmanProvider(Provider):
             "id": data.get("Id"),
             "cluster": labels.get(LABEL_CLUSTER),
             "kind": labels.get(LABEL_KIND),
-            "index": int(labels.get(LABEL_INDEX, "0")),
+            "index": _int_or_none(labels.get(LABEL_INDEX)),
             "address": address,
             "state": state,
             "image": data.get("ImageName"),
@@ -152,7 +163,10 @@ class PodmanProvider(Provider):
         return self._inspect_node(name)
 
     def start_node(self, node):
-        self._podman(["start", node["name"]], "starting node %s" % node["name"])
+        if node["state"] == "paused":
+            self._podman(["unpause", node["name"]], "unpausing node %s" % node["name"])
+        else:
+            self._podman(["start", node["name"]], "starting node %s" % node["name"])
         return self._inspect_node(node["name"])
 
     def wait_node(self, node, timeout):
@@ -245,6 +259,14 @@ class PodmanProvider(Provider):
         path = self.volume_file(cluster, node, name)
         device = volume_device_path(name)
         changed = False
+        rc, out, _err = self.runner([self.podman, "container", "inspect", node])
+        if rc != 0:
+            raise ProviderError("volume %s: node %s does not exist; create the node first"
+                                % (name, node))
+        state = (json.loads(out)[0].get("State") or {}).get("Status", "unknown")
+        if state != "running":
+            raise ProviderError("volume %s: node %s is %s, not running; start it (run create)"
+                                % (name, node, state))
         if not os.path.exists(path):
             changed = True
             if check_mode:
@@ -293,6 +315,10 @@ class PodmanProvider(Provider):
         if volume["loop_device"]:
             changed = True
             if not check_mode:
+                # a device node left in a running node would point at whatever volume gets
+                # this loop number next
+                self.runner([self.podman, "exec", node_name, "rm", "-f",
+                             volume_device_path(volume_name)])
                 self._run(["losetup", "--detach", volume["loop_device"]],
                           "detaching %s" % volume["loop_device"])
             volume["loop_device"] = None
