@@ -318,3 +318,12 @@ def test_missing_node_fails_before_anything_is_made(fake_podman, volume_dir):
     # no file, no loop device left behind
     assert list(volume_dir.rglob("*.img")) == []
     assert fake_podman.loops == {}
+
+
+def test_check_mode_for_a_node_still_to_be_created_predicts_a_change(fake_podman, volume_dir):
+    result = run_module(main, volume_args(volume_dir), check_mode=True)
+
+    assert result["changed"] is True
+    assert result["volume"]["attached"] is False
+    assert list(volume_dir.rglob("*.img")) == []
+    assert fake_podman.loops == {}

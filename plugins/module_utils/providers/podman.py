@@ -260,6 +260,11 @@ class PodmanProvider(Provider):
         device = volume_device_path(name)
         changed = False
         rc, out, _err = self.runner([self.podman, "container", "inspect", node])
+        if rc != 0 and check_mode:
+            # check mode of a new cluster: the node would be created, then its volume
+            return True, {"name": name, "node": node, "id": path, "file": path,
+                          "size_bytes": volume["size_bytes"], "loop_device": None,
+                          "device": device, "attached": False}
         if rc != 0:
             raise ProviderError("volume %s: node %s does not exist; create the node first"
                                 % (name, node))
