@@ -48,6 +48,9 @@ for unit in getty.target console-getty.service systemd-udevd.service systemd-ude
   ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
 done
 echo 'container' > "$rootfs/etc/hostname"
+# bookworm's minbase has no /etc/hosts; the common role adds the cluster's nodes to it.
+[ -s "$rootfs/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' \
+  > "$rootfs/etc/hosts"
 : > "$rootfs/etc/machine-id"
 printf 'deb %s %s main\n' "$mirror" "$release" > "$rootfs/etc/apt/sources.list"
 rm -f "$rootfs"/etc/apt/sources.list.d/*.sources

@@ -42,7 +42,7 @@ notes:
 """
 
 EXAMPLES = r"""
-# examples/local/cluster.yml
+# a minimal definition (see examples/local/cluster.yml for a full one)
 plugin: gridcloud.arc_cluster.cluster
 cluster:
   name: demo

@@ -38,6 +38,7 @@ VOLUME_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}\Z")
 SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)
 SIZE_UNITS = {"": 1024 ** 3, "B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 MIN_VOLUME_BYTES = 64 * 1024 ** 2
+MIN_XFS_BYTES = 300 * 1024 ** 2  # mkfs.xfs refuses smaller devices
 # Paths that must never become a volume's mount point.
 RESERVED_MOUNTS = ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run",
                    "/sbin", "/sys", "/tmp", "/usr", "/var")
@@ -161,6 +162,9 @@ def _validate_volume(volume, path, problems, mounts_seen):
     if filesystem not in FILESYSTEMS:
         problems.append("%s.filesystem: %r is not supported; use one of %s"
                         % (path, filesystem, ", ".join(FILESYSTEMS)))
+    elif filesystem == "xfs" and size_bytes is not None and size_bytes < MIN_XFS_BYTES:
+        problems.append("%s.size: %r is too small for xfs, which needs at least 300MiB; give "
+                        "a larger size or filesystem ext4" % (path, size))
     mount = volume.get("mount")
     if not isinstance(mount, str) or not mount.startswith("/"):
         problems.append("%s.mount: required; give an absolute path such as /srv/shared (got %r)"

@@ -71,7 +71,7 @@ options:
   provider_settings:
     description:
       - Settings of the provider, as in the C(podman) key of a cluster definition.
-      - For podman C(network), C(subnet), C(image), C(capabilities) (added to C(SYS_ADMIN)),
+      - For podman C(network), C(subnet), C(image), C(capabilities) (added to C(SYS_ADMIN) and C(MKNOD)),
         C(apt_cache_dir) (host directory with one apt archive cache per node slot; empty to
         disable), C(volume_dir) and C(mounts) (extra C(--volume) arguments).
     type: dict

@@ -95,7 +95,7 @@ def test_create_two_from_nothing(podman, tmp_path):
         assert option_values(argv, "--device-cgroup-rule") == ["b 7:* rwm"]
         assert sorted(option_values(argv, "--label")) == sorted([
             "gridcloud.cluster=demo", "gridcloud.kind=compute", "gridcloud.index=%d" % index])
-        cache = tmp_path / "apt" / "trixie" / ("compute%03d" % index)
+        cache = tmp_path / "apt" / "trixie" / "demo" / ("compute%03d" % index)
         assert option_values(argv, "--volume") == ["%s:/var/cache/apt/archives:rw" % cache]
         assert (cache / "partial").is_dir()
         assert argv[-1] == IMAGE

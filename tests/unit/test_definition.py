@@ -912,3 +912,13 @@ def test_planned_nodes_skips_kinds_with_count_zero():
 ])
 def test_node_name(cluster, kind, index, expected):
     assert node_name(cluster, kind, index) == expected
+
+
+def test_xfs_volume_below_300mib_is_refused_naming_the_size():
+    data = {"cluster": {"name": "demo", "nodes": {"frontend": {"count": 1, "volumes": [
+        {"name": "data", "size": "256MiB", "filesystem": "xfs", "mount": "/srv/data"}]}}}}
+    with pytest.raises(DefinitionError) as err:
+        validate_definition(data)
+    assert err.value.problems == [
+        "cluster.nodes.frontend.volumes[0].size: '256MiB' is too small for xfs, which needs at "
+        "least 300MiB; give a larger size or filesystem ext4"]

@@ -151,9 +151,9 @@ class PodmanProvider(Provider):
             args += ["--memory", "%db" % parse_size(resources["memory"])]
         cache_root = self.settings.get("apt_cache_dir", DEFAULT_APT_CACHE_DIR)
         if cache_root:
-            # One cache per node slot: apt locks its archive dir, so nodes cannot share one,
-            # but the same slot in the next cluster (or test run) finds its packages again.
-            cache = os.path.join(cache_root, release, "%s%03d" % (kind, index))
+            # One cache per node slot: apt locks its archive dir, so nodes (of this or another
+            # cluster) cannot share one; the same node re-created finds its packages again.
+            cache = os.path.join(cache_root, release, cluster, "%s%03d" % (kind, index))
             os.makedirs(os.path.join(cache, "partial"), exist_ok=True)
             args += ["--volume", "%s:/var/cache/apt/archives:rw" % cache]
         for mount in self.settings.get("mounts") or []:
@@ -260,15 +260,16 @@ class PodmanProvider(Provider):
         device = volume_device_path(name)
         changed = False
         rc, out, _err = self.runner([self.podman, "container", "inspect", node])
-        if rc != 0 and check_mode:
-            # check mode of a new cluster: the node would be created, then its volume
+        state = (json.loads(out)[0].get("State") or {}).get("Status", "unknown") \
+            if rc == 0 else None
+        if state != "running" and check_mode:
+            # check mode: the node would be created or started first, then its volume attached
             return True, {"name": name, "node": node, "id": path, "file": path,
                           "size_bytes": volume["size_bytes"], "loop_device": None,
                           "device": device, "attached": False}
-        if rc != 0:
+        if state is None:
             raise ProviderError("volume %s: node %s does not exist; create the node first"
                                 % (name, node))
-        state = (json.loads(out)[0].get("State") or {}).get("Status", "unknown")
         if state != "running":
             raise ProviderError("volume %s: node %s is %s, not running; start it (run create)"
                                 % (name, node, state))
