@@ -6,13 +6,14 @@ ENV := . scripts/env.sh &&
 
 .PHONY: setup image demo demo-destroy test lint unit molecule integration clean
 
-setup:            ## venv, apt packages, node image
-	RELEASE=$(RELEASE) bash scripts/setup.sh
+setup:            ## venv, apt packages, node images (RELEASES="trixie bookworm")
+	bash scripts/setup.sh
 
 image:            ## (re)build the node image for RELEASE if its recipe changed
 	$(ENV) scripts/build-node-image.sh $(RELEASE)
 
-demo: setup       ## the main job: bring up the local cluster from DEFINITION
+demo:             ## the main job: set up (RELEASE image only), bring up the cluster from DEFINITION
+	RELEASES="$(RELEASE)" bash scripts/setup.sh
 	$(ENV) ansible-playbook -i $(DEFINITION) gridcloud.arc_cluster.create
 
 demo-destroy:     ## remove the local cluster (volumes follow their policy)

@@ -3,12 +3,13 @@
 #   - podman, runc, netavark, debootstrap and friends from apt
 #   - a Python venv in .venv with the pinned controller packages (requirements.txt)
 #   - the collection linked into build/collections so ansible finds it from this checkout
-#   - the node image for RELEASE (default trixie), built once and cached by its recipe
+#   - the node images for RELEASES (default: trixie bookworm), built once, cached by recipe
 # Safe to run again: every step checks before it acts.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-release=${RELEASE:-trixie}
+# Node images to build: the tests use both releases.
+releases=${RELEASES:-${RELEASE:-trixie bookworm}}
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -45,8 +46,10 @@ mkdir -p build/collections/ansible_collections/gridcloud
 link=build/collections/ansible_collections/gridcloud/arc_cluster
 [ -L "$link" ] || ln -sfn ../../../.. "$link"
 
-log "node image for release $release"
 # shellcheck source=scripts/env.sh
 . scripts/env.sh
-scripts/build-node-image.sh "$release"
+for release in $releases; do
+  log "node image for release $release"
+  scripts/build-node-image.sh "$release"
+done
 log "setup done; load the environment with: . scripts/env.sh"
