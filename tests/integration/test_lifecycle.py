@@ -44,6 +44,13 @@ def test_frontend_volume_is_mounted_ext4(cluster):
     assert out == ["/dev/disk/by-id/gridcloud-shared", "ext4"]
 
 
+def test_hooks_ran_at_their_points(cluster):
+    frontend = podman("exec", "itkeep-frontend001", "cat", "/root/hooks.log").stdout.splitlines()
+    assert frontend == ["before no-grid-user", "after_storage volume-mounted", "after"]
+    compute = podman("exec", "itkeep-compute001", "cat", "/root/hooks.log").stdout.splitlines()
+    assert compute == ["before no-grid-user", "after"]  # after_storage targets the frontend
+
+
 def test_second_create_changes_nothing(cluster):
     again = run_playbook("create", DEFINITION)
     assert again.rc == 0, again.output
