@@ -110,9 +110,9 @@ def parse_size(value):
     if not match:
         raise ValueError("not a size")
     number = float(match.group(1))
-    unit = (match.group(2) or "").upper().rstrip("B").rstrip("I")
-    if match.group(2) and match.group(2).upper() == "B":
-        unit = "B"
+    unit = (match.group(2) or "").upper()
+    if unit != "B":
+        unit = unit[:1]  # K, KB, KiB -> K; no unit -> GiB
     size = int(number * SIZE_UNITS[unit])
     if size <= 0:
         raise ValueError("not positive")
