@@ -38,7 +38,8 @@ notes:
     C(gridcloud_node_state), C(gridcloud_node_address) and C(gridcloud_node_volumes) (the kind's
     volumes, each with the C(device) path inside the node when it is attached).
   - Variables set for all hosts are C(gridcloud_cluster_name), C(gridcloud_definition_path),
-    C(gridcloud_definition) (the normal form) and every variable under C(cluster.vars).
+    C(gridcloud_definition) (the normal form), C(gridcloud_secrets_dir) (where the cluster's
+    generated secrets are kept on the Ansible controller) and every variable under C(cluster.vars).
 """
 
 EXAMPLES = r"""
@@ -135,6 +136,7 @@ class InventoryModule(BaseInventoryPlugin):
         inventory.set_variable("all", "gridcloud_cluster_name", cluster)
         inventory.set_variable("all", "gridcloud_definition_path", path)
         inventory.set_variable("all", "gridcloud_definition", definition)
+        inventory.set_variable("all", "gridcloud_secrets_dir", definition["secrets_dir"])
         for key, value in definition["vars"].items():
             inventory.set_variable("all", key, value)
         inventory.add_group(SURPLUS_GROUP)

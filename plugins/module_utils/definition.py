@@ -51,6 +51,7 @@ CLUSTER_KEYS = {
     "openstack": "settings of the openstack provider",
     "nodes": "node kinds",
     "hooks": "user playbooks at the hook points",
+    "secrets_dir": "where the cluster's generated secrets are kept on the Ansible controller",
     "vars": "variables for the roles",
 }
 KIND_KEYS = {
@@ -301,6 +302,32 @@ def _validate_hooks(hooks, base_dir, problems):
     return normal
 
 
+def default_secrets_dir(cluster_name):
+    """Where a cluster's generated secrets live unless the definition says otherwise.
+
+    Outside any checkout on purpose, so that a munge key or a database password cannot be
+    committed by accident.
+    """
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    if not isinstance(cluster_name, str) or not cluster_name:
+        cluster_name = "unnamed"
+    return os.path.join(data_home, "gridcloud", "clusters", cluster_name, "secrets")
+
+
+def _validate_secrets_dir(value, cluster_name, base_dir, problems):
+    if value is None:
+        return default_secrets_dir(cluster_name)
+    if not isinstance(value, str) or not value.strip():
+        problems.append("cluster.secrets_dir: must be a directory path (default %s)"
+                        % default_secrets_dir(cluster_name))
+        return None
+    full = os.path.normpath(os.path.join(base_dir, os.path.expanduser(value)))
+    if os.path.exists(full) and not os.path.isdir(full):
+        problems.append("cluster.secrets_dir: %s exists and is not a directory; name a "
+                        "directory (it is created with mode 0700 when missing)" % full)
+    return full
+
+
 def validate_definition(data, base_dir="."):
     """Validate a parsed definition and return it in normal form.
 
@@ -386,6 +413,7 @@ def validate_definition(data, base_dir="."):
     if not _check_mapping(variables, "cluster.vars", problems):
         variables = {}
     hooks = _validate_hooks(cluster.get("hooks"), base_dir, problems)
+    secrets_dir = _validate_secrets_dir(cluster.get("secrets_dir"), name, base_dir, problems)
 
     if problems:
         raise DefinitionError(problems)
@@ -397,6 +425,7 @@ def validate_definition(data, base_dir="."):
         "openstack": dict(openstack),
         "nodes": normal_nodes,
         "hooks": hooks,
+        "secrets_dir": secrets_dir,
         "vars": dict(variables),
     }
 

@@ -60,7 +60,8 @@ def problems_of(data, base_dir="."):
 
 # --------------------------------------------------------------------------- valid definitions
 
-def test_minimal_definition_normal_form():
+def test_minimal_definition_normal_form(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     data = minimal_definition()
     result = validate_definition(data)
     assert result == {
@@ -74,6 +75,7 @@ def test_minimal_definition_normal_form():
                          "image": None},
         },
         "hooks": {"before": [], "after_storage": [], "after": []},
+        "secrets_dir": str(tmp_path / "gridcloud" / "clusters" / "demo" / "secrets"),
         "vars": {},
     }
 
@@ -82,7 +84,7 @@ def test_full_definition_normal_form():
     result = validate_definition(full_definition())
 
     assert sorted(result) == ["hooks", "name", "nodes", "openstack", "podman", "provider",
-                              "release", "vars"]
+                              "release", "secrets_dir", "vars"]
     assert result["name"] == "demo"
     assert result["provider"] == "podman"
     assert result["release"] == "trixie"
@@ -385,6 +387,14 @@ def hook_not_a_path(data):
     data["cluster"]["hooks"] = {"before": [42]}
 
 
+def secrets_dir_is_a_file(data):
+    data["cluster"]["secrets_dir"] = __file__
+
+
+def secrets_dir_empty(data):
+    data["cluster"]["secrets_dir"] = " "
+
+
 def hooks_not_a_mapping(data):
     data["cluster"]["hooks"] = ["site.yml"]
 
@@ -518,6 +528,8 @@ MALFORMED = [
      "group slurm_controller would have 2 nodes (kinds frontend, backup)"),
     (worker_without_controller, "cluster.nodes",
      "slurm_worker nodes but no slurm_controller; add slurm_controller to the groups"),
+    (secrets_dir_is_a_file, "cluster.secrets_dir", "is not a directory"),
+    (secrets_dir_empty, "cluster.secrets_dir", "must be a directory path"),
     (hook_missing, "cluster.hooks.after[0]",
      "does-not-exist.yml does not exist (relative paths are relative to the definition file)"),
     (hook_unknown_point, "cluster.hooks.before_storage",
