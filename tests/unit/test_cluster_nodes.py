@@ -106,6 +106,27 @@ def test_create_two_from_nothing(podman, tmp_path):
     assert podman.podman_calls("start") == []
 
 
+def test_a_new_node_finds_the_packages_other_nodes_downloaded(podman, tmp_path):
+    """A node's apt cache is seeded with hard links to the release's packages in other slots."""
+    release = tmp_path / "apt" / "trixie"
+    other = release / "othercluster" / "frontend001"
+    (other / "partial").mkdir(parents=True)
+    (other / "slurmd_24.11.5_amd64.deb").write_bytes(b"slurmd")
+    (other / "partial" / "half-downloaded.deb").write_bytes(b"half")
+    (other / "lock").write_bytes(b"")
+    bookworm = tmp_path / "apt" / "bookworm" / "x" / "frontend001"
+    bookworm.mkdir(parents=True)
+    (bookworm / "slurmd_22.05.8_amd64.deb").write_bytes(b"old")
+
+    run_module(main, nodes_args(podman, count=1))
+
+    cache = release / "demo" / "compute001"
+    assert sorted(p.name for p in cache.iterdir()) == ["partial", "slurmd_24.11.5_amd64.deb"]
+    assert (cache / "slurmd_24.11.5_amd64.deb").stat().st_ino == \
+        (other / "slurmd_24.11.5_amd64.deb").stat().st_ino  # a link, not a copy
+    assert list((cache / "partial").iterdir()) == []
+
+
 def test_rerun_is_unchanged(podman):
     run_module(main, nodes_args(podman))
     before = len(podman.calls)

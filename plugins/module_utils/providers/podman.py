@@ -52,6 +52,30 @@ def volume_device_path(volume_name):
     return "%s/gridcloud-%s" % (VOLUME_DEVICE_DIR, volume_name)
 
 
+def seed_apt_cache(cache, release_root):
+    """Hard-link into a node slot's apt cache every package the release's other slots hold.
+
+    Each slot keeps its own directory (apt locks it), but a package downloaded once for any
+    node of the release, in any cluster, is then found by every node created later: a new
+    worker added by resize, or the next cluster of a test run. Links cost no space. A file
+    that cannot be linked (another filesystem, a race with apt) is skipped: apt then
+    downloads it, as it would without a cache.
+    """
+    present = set(os.listdir(cache))
+    for parent, dirs, files in os.walk(release_root):
+        dirs[:] = sorted(d for d in dirs if d != "partial")
+        if os.path.abspath(parent) == os.path.abspath(cache):
+            continue
+        for name in files:
+            if not name.endswith(".deb") or name in present:
+                continue
+            try:
+                os.link(os.path.join(parent, name), os.path.join(cache, name))
+            except OSError:
+                continue
+            present.add(name)
+
+
 class PodmanProvider(Provider):
     name = "podman"
 
@@ -155,6 +179,7 @@ class PodmanProvider(Provider):
             # cluster) cannot share one; the same node re-created finds its packages again.
             cache = os.path.join(cache_root, release, cluster, "%s%03d" % (kind, index))
             os.makedirs(os.path.join(cache, "partial"), exist_ok=True)
+            seed_apt_cache(cache, os.path.join(cache_root, release))
             args += ["--volume", "%s:/var/cache/apt/archives:rw" % cache]
         for mount in self.settings.get("mounts") or []:
             args += ["--volume", mount]

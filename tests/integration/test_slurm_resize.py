@@ -1,0 +1,139 @@
+"""SLURM grows and shrinks through the playbooks, with no manual step.
+
+create (1 controller + 1 worker) -> resize to 2 workers: the new worker joins and runs a job
+pinned to it -> resize back to 1 while a job runs there: refused after a short drain timeout
+(the node stays, drained), then waited for and removed; the worker is gone from sinfo and from
+slurm.conf, and the job finished rather than being killed.
+"""
+
+import time
+
+import pytest
+import yaml
+
+from conftest import DEFINITIONS, cluster_containers, podman, run_playbook
+
+DEFINITION = DEFINITIONS / "scale.yml"
+CLUSTER = "itscale"
+CONTROLLER = "itscale-frontend001"
+NEW_WORKER = "itscale-compute002"
+
+
+def on_controller(command):
+    return podman("exec", CONTROLLER, "bash", "-c", command)
+
+
+def sinfo_nodes():
+    out = on_controller("sinfo --noheader --Node --format '%N %t'")
+    assert out.returncode == 0, out.stderr
+    return dict(line.split() for line in out.stdout.splitlines())
+
+
+@pytest.fixture(scope="module")
+def two_worker_definition(tmp_path_factory):
+    data = yaml.safe_load(DEFINITION.read_text())
+    data["cluster"]["nodes"]["compute"]["count"] = 2
+    path = tmp_path_factory.mktemp("scale") / "scale-2.yml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    run_playbook("destroy", DEFINITION, "-e", "cluster_destroy_volume_policy=delete")
+    result = run_playbook("create", DEFINITION)
+    assert result.rc == 0, result.output
+    yield result
+    final = run_playbook("destroy", DEFINITION, "-e", "cluster_destroy_volume_policy=delete")
+    assert final.rc == 0, final.output
+
+
+@pytest.fixture(scope="module")
+def scaled_out(cluster, two_worker_definition):
+    result = run_playbook("resize", two_worker_definition)
+    assert result.rc == 0, result.output
+    return result
+
+
+def test_create_gives_one_idle_worker(cluster):
+    assert sinfo_nodes() == {"itscale-compute001": "idle"}
+
+
+def test_resize_out_adds_a_worker_that_registers(scaled_out):
+    assert cluster_containers(CLUSTER) == [
+        "itscale-compute001", "itscale-compute002", "itscale-frontend001"]
+    assert sinfo_nodes() == {"itscale-compute001": "idle", NEW_WORKER: "idle"}
+
+
+def test_the_new_worker_has_the_clusters_munge_key(scaled_out):
+    sums = set()
+    for node in ("itscale-frontend001", "itscale-compute001", NEW_WORKER):
+        out = podman("exec", node, "sha256sum", "/etc/munge/munge.key")
+        assert out.returncode == 0, out.stderr
+        sums.add(out.stdout.split()[0])
+    assert len(sums) == 1
+
+
+def test_a_job_pinned_to_the_new_worker_runs_there(scaled_out):
+    job = on_controller("cd /tmp && timeout 180 runuser -u grid -- sbatch --parsable --wait "
+                        "--nodelist=%s --output=/tmp/pinned-%%j.out --wrap='hostname'" % NEW_WORKER)
+    assert job.returncode == 0, job.stderr
+    output = podman("exec", NEW_WORKER, "cat", "/tmp/pinned-%s.out" % job.stdout.strip())
+    assert output.stdout.strip() == NEW_WORKER
+
+
+@pytest.fixture(scope="module")
+def running_job(scaled_out):
+    """A job on the worker that the scale-in removes; it runs for about 45 seconds."""
+    job = on_controller("cd /tmp && runuser -u grid -- sbatch --parsable --nodelist=%s "
+                        "--wrap='sleep 45'" % NEW_WORKER)
+    assert job.returncode == 0, job.stderr
+    job_id = job.stdout.strip()
+    for _ in range(30):
+        state = on_controller("squeue --noheader --jobs=%s --format=%%T" % job_id).stdout.strip()
+        if state == "RUNNING":
+            return job_id
+        time.sleep(1)
+    pytest.fail("job %s did not start on %s (state %r)" % (job_id, NEW_WORKER, state))
+
+
+@pytest.fixture(scope="module")
+def refused_scale_in(running_job):
+    return run_playbook("resize", DEFINITION, "-e", "slurm_drain_timeout=5")
+
+
+def test_scale_in_is_refused_while_a_job_runs_and_the_worker_is_drained(refused_scale_in,
+                                                                        running_job):
+    assert refused_scale_in.rc != 0
+    assert "jobs still run on %s" % NEW_WORKER in refused_scale_in.output
+    assert running_job in refused_scale_in.output
+    assert NEW_WORKER in cluster_containers(CLUSTER)
+    assert sinfo_nodes()[NEW_WORKER] in ("drng", "drain")
+
+
+@pytest.fixture(scope="module")
+def scaled_in(refused_scale_in):
+    result = run_playbook("resize", DEFINITION)
+    assert result.rc == 0, result.output
+    return result
+
+
+def test_scale_in_waits_for_the_job_then_removes_the_worker(scaled_in, running_job):
+    assert cluster_containers(CLUSTER) == ["itscale-compute001", "itscale-frontend001"]
+    job = on_controller("scontrol --oneliner show job %s" % running_job)
+    assert "JobState=COMPLETED" in job.stdout, job.stdout + job.stderr
+
+
+def test_the_removed_worker_is_gone_from_sinfo_and_slurm_conf(scaled_in):
+    assert sinfo_nodes() == {"itscale-compute001": "idle"}
+    conf = on_controller("cat /etc/slurm/slurm.conf").stdout
+    assert NEW_WORKER not in conf
+    assert "PartitionName=main Nodes=itscale-compute001 " in conf
+
+
+def test_jobs_still_run_after_scaling_in(scaled_in):
+    job = on_controller("cd /tmp && timeout 120 runuser -u grid -- sbatch --parsable --wait "
+                        "--output=/tmp/after-%j.out --wrap='hostname'")
+    assert job.returncode == 0, job.stderr
+    output = podman("exec", "itscale-compute001", "cat", "/tmp/after-%s.out" % job.stdout.strip())
+    assert output.stdout.strip() == "itscale-compute001"
