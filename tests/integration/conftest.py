@@ -54,6 +54,19 @@ def run_playbook(playbook, definition, *extra):
     return Result(proc)
 
 
+def created_cluster(definition):
+    """For a module fixture: a fresh cluster from ``definition``, destroyed (volumes deleted) after.
+
+    Left-overs of an earlier run are removed first; the create result is yielded.
+    """
+    run_playbook("destroy", definition, "-e", "cluster_destroy_volume_policy=delete")
+    result = run_playbook("create", definition)
+    assert result.rc == 0, result.output
+    yield result
+    final = run_playbook("destroy", definition, "-e", "cluster_destroy_volume_policy=delete")
+    assert final.rc == 0, final.output
+
+
 def podman(*args):
     return subprocess.run(["podman", *args], capture_output=True, text=True, check=False)
 

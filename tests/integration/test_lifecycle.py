@@ -10,6 +10,7 @@ import pytest
 from conftest import (
     DEFINITIONS,
     cluster_containers,
+    created_cluster,
     network_exists,
     podman,
     run_playbook,
@@ -23,12 +24,7 @@ NODES = ["itkeep-compute001", "itkeep-compute002", "itkeep-frontend001"]
 
 @pytest.fixture(scope="module")
 def cluster():
-    run_playbook("destroy", DEFINITION, "-e", "cluster_destroy_volume_policy=delete")
-    result = run_playbook("create", DEFINITION)
-    assert result.rc == 0, result.output
-    yield result
-    final = run_playbook("destroy", DEFINITION, "-e", "cluster_destroy_volume_policy=delete")
-    assert final.rc == 0, final.output
+    yield from created_cluster(DEFINITION)
 
 
 def test_create_gives_three_running_nodes(cluster):

@@ -11,7 +11,7 @@ import time
 import pytest
 import yaml
 
-from conftest import DEFINITIONS, cluster_containers, podman, run_playbook
+from conftest import DEFINITIONS, cluster_containers, created_cluster, podman, run_playbook
 
 DEFINITION = DEFINITIONS / "scale.yml"
 CLUSTER = "itscale"
@@ -40,12 +40,7 @@ def two_worker_definition(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster():
-    run_playbook("destroy", DEFINITION, "-e", "cluster_destroy_volume_policy=delete")
-    result = run_playbook("create", DEFINITION)
-    assert result.rc == 0, result.output
-    yield result
-    final = run_playbook("destroy", DEFINITION, "-e", "cluster_destroy_volume_policy=delete")
-    assert final.rc == 0, final.output
+    yield from created_cluster(DEFINITION)
 
 
 @pytest.fixture(scope="module")
