@@ -77,6 +77,7 @@ PODMAN_KEYS = {
     "apt_cache_dir": "host dir with per-node apt caches",
     "image": "node image reference",
     "capabilities": "extra capabilities for nodes",
+    "shared_dirs": "directories shared by every node (the local stand-in for NFS)",
 }
 
 
@@ -370,6 +371,8 @@ def validate_definition(data, base_dir="."):
                             "such as DAC_READ_SEARCH")
     else:
         podman = {}
+    podman = dict(podman)
+    podman["shared_dirs"] = shared_dirs = _validate_shared_dirs(podman.get("shared_dirs"), problems)
     openstack = cluster.get("openstack") or {}
     if not _check_mapping(openstack, "cluster.openstack", problems):
         openstack = {}
@@ -409,6 +412,8 @@ def validate_definition(data, base_dir="."):
                 problems.append("cluster.nodes.%s: %r is reserved (a group or hook name); "
                                 "choose another kind name" % (kind, kind))
 
+    _check_shared_dirs_against_volumes(shared_dirs, normal_nodes, problems)
+
     variables = cluster.get("vars") or {}
     if not _check_mapping(variables, "cluster.vars", problems):
         variables = {}
@@ -428,6 +433,54 @@ def validate_definition(data, base_dir="."):
         "secrets_dir": secrets_dir,
         "vars": dict(variables),
     }
+
+
+def _validate_shared_dirs(value, problems):
+    """Return ``cluster.podman.shared_dirs`` as a list of normalised absolute paths."""
+    path = "cluster.podman.shared_dirs"
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append("%s: must be a list of absolute paths such as [/srv/shared] (got %r)"
+                        % (path, value))
+        return []
+    result = []
+    for index, item in enumerate(value):
+        where = "%s[%d]" % (path, index)
+        if not isinstance(item, str) or not item.startswith("/"):
+            problems.append("%s: give an absolute path such as /srv/shared (got %r)" % (where, item))
+            continue
+        normal = "/" + os.path.normpath(item).lstrip("/")
+        if normal in RESERVED_MOUNTS:
+            problems.append("%s: %s is a system directory; share a directory under /srv or "
+                            "/home instead" % (where, normal))
+        elif normal in result:
+            problems.append("%s: %s is listed twice" % (where, normal))
+        elif any(_path_within(normal, other) or _path_within(other, normal) for other in result):
+            problems.append("%s: %s is inside another shared dir or contains one; list only the "
+                            "outermost" % (where, normal))
+        else:
+            result.append(normal)
+    return result
+
+
+def _path_within(inner, outer):
+    """True when ``inner`` is ``outer`` or below it (both normalised absolute paths)."""
+    return inner == outer or inner.startswith(outer.rstrip("/") + "/")
+
+
+def _check_shared_dirs_against_volumes(shared_dirs, nodes, problems):
+    """A volume mounted at, above or below a shared dir would hide one from the other."""
+    for kind, spec in sorted(nodes.items()):
+        for index, volume in enumerate(spec.get("volumes") or []):
+            for shared in shared_dirs:
+                mount = volume["mount"]
+                if _path_within(mount, shared) or _path_within(shared, mount):
+                    problems.append(
+                        "cluster.nodes.%s.volumes[%d].mount: %s overlaps the shared dir %s "
+                        "(cluster.podman.shared_dirs); the mount would hide one from the other "
+                        "on the %s nodes. Mount the volume elsewhere, for example under /srv/data"
+                        % (kind, index, mount, shared, kind))
 
 
 def node_name(cluster_name, kind, index):

@@ -73,7 +73,9 @@ options:
       - Settings of the provider, as in the C(podman) key of a cluster definition.
       - For podman C(network), C(subnet), C(image), C(capabilities) (added to C(SYS_ADMIN) and C(MKNOD)),
         C(apt_cache_dir) (host directory with one apt archive cache per node slot; empty to
-        disable), C(volume_dir) and C(mounts) (extra C(--volume) arguments).
+        disable), C(volume_dir), C(shared_dirs) (directories shared by every node of the
+        cluster, each a podman volume mounted at the same path; removed with O(state=absent)
+        and no O(kind)) and C(mounts) (extra C(--volume) arguments).
     type: dict
     default: {}
 attributes:
@@ -247,11 +249,12 @@ class ClusterNodesModule(ClusterModule):
         for node in doomed:
             if not self.check_mode:
                 provider.delete_node(node)
-        network_removed = False
+        network_removed, shared_removed = False, []
         if kind is None:
             network_removed = provider.delete_cluster_network(cluster, check_mode=self.check_mode)
-        self.exit_json(changed=bool(doomed or network_removed), nodes=[], created=[],
-                       started=[], removed=doomed)
+            shared_removed = provider.delete_shared_dirs(cluster, check_mode=self.check_mode)
+        self.exit_json(changed=bool(doomed or network_removed or shared_removed), nodes=[],
+                       created=[], started=[], removed=doomed)
 
 
 def main():

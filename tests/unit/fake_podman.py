@@ -125,6 +125,7 @@ class FakePodman:
         self.containers = {}  # name -> {"id", "labels", "state", "networks", "image", "argv"}
         self.networks = {}    # name -> {"labels", "subnet", "next_host", "octet"}
         self.images = set()
+        self.volumes = {}     # name -> labels (podman named volumes)
         self.loops = {}       # "/dev/loopN" -> backing file
         self.devices = {}     # (container, path) -> (major, minor), made by mknod
         self.boot_state = "running"  # what `systemctl is-system-running` says in a node
@@ -181,7 +182,9 @@ class FakePodman:
             if argv[0] == self.podman and argv[1:2] in (["run"], ["rm"], ["start"]):
                 mutating.append(argv)
             elif argv[0] == self.podman and argv[1:3] in (["network", "create"],
-                                                          ["network", "rm"]):
+                                                          ["network", "rm"],
+                                                          ["volume", "create"],
+                                                          ["volume", "rm"]):
                 mutating.append(argv)
             elif argv in self.mknod_calls():
                 mutating.append(argv)
@@ -218,6 +221,8 @@ class FakePodman:
             return (0, "", "") if sub[2] in self.images else (1, "", "")
         if sub[:1] == ["network"]:
             return self._network(argv, sub[1:])
+        if sub[:1] == ["volume"]:
+            return self._volume(argv, sub[1:])
         if sub[:1] == ["run"]:
             return self._run(argv, sub[1:])
         if sub[:1] == ["start"] and len(sub) == 2:
@@ -301,6 +306,34 @@ class FakePodman:
             self.add_network(name, labels)
             self.networks[name]["subnet"] = subnet
             return 0, name + "\n", ""
+        return self._unknown(argv)
+
+    def _volume(self, argv, rest):
+        if rest[:1] == ["exists"] and len(rest) == 2:
+            return (0, "", "") if rest[1] in self.volumes else (1, "", "")
+        if rest[:2] == ["create", "--label"] and len(rest) == 4:
+            key, _sep, value = rest[2].partition("=")
+            if rest[3] in self.volumes:
+                return 125, "", "Error: volume with name %s already exists\n" % rest[3]
+            self.volumes[rest[3]] = {key: value}
+            return 0, rest[3] + "\n", ""
+        if rest[:4] == ["ls", "--format", "{{.Name}}", "--filter"] and len(rest) == 5:
+            match = re.match(r"^label=([^=]+)=(.*)\Z", rest[4])
+            if not match:
+                return self._unknown(argv)
+            key, value = match.groups()
+            names = [n for n, labels in sorted(self.volumes.items()) if labels.get(key) == value]
+            return 0, "".join(n + "\n" for n in names), ""
+        if rest[:1] == ["rm"] and len(rest) == 2:
+            if rest[1] not in self.volumes:
+                return 1, "", "Error: no volume with name %r found\n" % rest[1]
+            users = [c for c, data in self.containers.items()
+                     if any(v.startswith(rest[1] + ":")
+                            for v in option_values(data["argv"] or [], "--volume"))]
+            if users:
+                return 2, "", "Error: volume %s is being used by %s\n" % (rest[1], users)
+            del self.volumes[rest[1]]
+            return 0, rest[1] + "\n", ""
         return self._unknown(argv)
 
     def _run(self, argv, rest):

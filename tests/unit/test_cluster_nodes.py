@@ -281,6 +281,22 @@ def test_resources_and_provider_settings_reach_podman_run(podman):
          "--subnet", "10.99.0.0/24", "gridnet"]]
 
 
+def test_shared_dirs_are_one_volume_each_mounted_in_every_node(podman):
+    settings = {"apt_cache_dir": "", "shared_dirs": ["/srv/grid", "/home"]}
+
+    first = run_module(main, nodes_args(podman, count=2, provider_settings=settings))
+    again = run_module(main, nodes_args(podman, count=3, provider_settings=settings))
+
+    assert first["created"] == ["demo-compute001", "demo-compute002"]
+    assert again["created"] == ["demo-compute003"]
+    assert podman.podman_calls("volume", "create") == [
+        ["podman", "volume", "create", "--label", "gridcloud.cluster=demo", "demo-shared-srv-grid"],
+        ["podman", "volume", "create", "--label", "gridcloud.cluster=demo", "demo-shared-home"]]
+    for node in ("demo-compute001", "demo-compute002", "demo-compute003"):
+        assert option_values(run_argv(podman, node), "--volume") == [
+            "demo-shared-srv-grid:/srv/grid:rw", "demo-shared-home:/home:rw"]
+
+
 def test_wait_false_does_not_wait(podman):
     result = run_module(main, nodes_args(podman, wait=False))
 
@@ -335,6 +351,24 @@ def test_absent_without_kind_removes_all_nodes_and_the_network(podman):
     last_rm = max(podman.calls.index(argv) for argv in podman.podman_calls("rm"))
     assert podman.calls.index(["podman", "network", "rm", "demo-net"]) > last_rm
     assert sorted(podman.networks) == ["other-net"]
+
+
+def test_absent_without_kind_removes_the_shared_dirs_after_the_nodes(podman):
+    settings = {"apt_cache_dir": "", "shared_dirs": ["/srv/grid"]}
+    run_module(main, nodes_args(podman, count=1, provider_settings=settings))
+    podman.volumes["other-shared-srv-grid"] = {"gridcloud.cluster": "other"}
+    podman.volumes["mine"] = {}
+
+    checked = run_module(main, {"cluster": "demo", "state": "absent"}, check_mode=True)
+    assert checked["changed"] is True
+    assert "demo-shared-srv-grid" in podman.volumes
+
+    result = run_module(main, {"cluster": "demo", "state": "absent"})
+
+    assert result["changed"] is True
+    assert sorted(podman.volumes) == ["mine", "other-shared-srv-grid"]
+    assert podman.podman_calls("volume", "rm") == [
+        ["podman", "volume", "rm", "demo-shared-srv-grid"]]
 
 
 def test_absent_leaves_a_network_not_labelled_for_the_cluster(podman):

@@ -68,7 +68,7 @@ def test_minimal_definition_normal_form(monkeypatch, tmp_path):
         "name": "demo",
         "provider": "podman",
         "release": "trixie",
-        "podman": {},
+        "podman": {"shared_dirs": []},
         "openstack": {},
         "nodes": {
             "frontend": {"count": 1, "groups": [], "resources": {}, "volumes": [],
@@ -88,7 +88,7 @@ def test_full_definition_normal_form():
     assert result["name"] == "demo"
     assert result["provider"] == "podman"
     assert result["release"] == "trixie"
-    assert result["podman"] == {}
+    assert result["podman"] == {"shared_dirs": []}
     assert result["openstack"] == {}
     assert result["vars"] == {}
     assert result["hooks"] == {"before": [], "after_storage": [], "after": []}
@@ -181,7 +181,7 @@ def test_podman_settings_are_kept():
                                  "capabilities": ["DAC_READ_SEARCH"]}
     result = validate_definition(data)
     assert result["podman"] == {"network": "arcnet", "subnet": "10.89.7.0/24",
-                                "capabilities": ["DAC_READ_SEARCH"]}
+                                "capabilities": ["DAC_READ_SEARCH"], "shared_dirs": []}
 
 
 def test_mount_point_is_normalised():
@@ -629,6 +629,53 @@ def test_reserved_mounts(mount):
     assert len(problems) == 1
     assert problems[0].startswith("cluster.nodes.frontend.volumes[0].mount:")
     assert "is a system directory" in problems[0]
+
+
+def test_shared_dirs_are_normalised():
+    data = minimal_definition()
+    data["cluster"]["podman"] = {"shared_dirs": ["/srv//grid/", "/home"]}
+    assert validate_definition(data)["podman"]["shared_dirs"] == ["/srv/grid", "/home"]
+
+
+@pytest.mark.parametrize("shared, message", [
+    ("srv/grid", "give an absolute path"),
+    ("/var", "is a system directory"),
+    (7, "give an absolute path"),
+])
+def test_bad_shared_dir(shared, message):
+    data = minimal_definition()
+    data["cluster"]["podman"] = {"shared_dirs": [shared]}
+    problems, _ = problems_of(data)
+    assert len(problems) == 1
+    assert problems[0].startswith("cluster.podman.shared_dirs[0]:")
+    assert message in problems[0]
+
+
+def test_shared_dirs_must_be_a_list():
+    data = minimal_definition()
+    data["cluster"]["podman"] = {"shared_dirs": "/srv/grid"}
+    problems, _ = problems_of(data)
+    assert problems == ["cluster.podman.shared_dirs: must be a list of absolute paths such as "
+                        "[/srv/shared] (got '/srv/grid')"]
+
+
+def test_nested_shared_dirs_are_refused():
+    data = minimal_definition()
+    data["cluster"]["podman"] = {"shared_dirs": ["/srv/grid", "/srv/grid/session"]}
+    problems, _ = problems_of(data)
+    assert len(problems) == 1
+    assert problems[0].startswith("cluster.podman.shared_dirs[1]: /srv/grid/session is inside")
+
+
+@pytest.mark.parametrize("shared", ["/srv/shared", "/srv", "/srv/shared/session"])
+def test_shared_dir_overlapping_a_volume_is_refused(shared):
+    data = full_definition()
+    _volume(data)["mount"] = "/srv/shared"
+    data["cluster"]["podman"] = {"shared_dirs": [shared]}
+    problems, _ = problems_of(data)
+    assert len(problems) == 1
+    assert problems[0].startswith("cluster.nodes.frontend.volumes[0].mount: /srv/shared overlaps "
+                                  "the shared dir %s" % shared)
 
 
 @pytest.mark.parametrize("group", ["nfs_server", "arc_ce", "act"])

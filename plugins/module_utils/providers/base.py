@@ -68,6 +68,10 @@ class Provider:
         """Remove the cluster's network when no node uses it; return True when removed."""
         raise NotImplementedError
 
+    def delete_shared_dirs(self, cluster, check_mode=False):
+        """Remove what the provider made to share dirs between nodes; return what it removed."""
+        return []
+
     # volumes
     def get_volume(self, cluster, node_name, volume_name):
         """Return the volume, or None when it does not exist."""

@@ -52,6 +52,11 @@ def volume_device_path(volume_name):
     return "%s/gridcloud-%s" % (VOLUME_DEVICE_DIR, volume_name)
 
 
+def shared_volume_name(cluster, path):
+    """Name of the podman volume that holds the shared dir ``path`` of ``cluster``."""
+    return "%s-shared-%s" % (cluster, path.strip("/").replace("/", "-"))
+
+
 def seed_apt_cache(cache, release_root):
     """Hard-link into a node slot's apt cache every package the release's other slots hold.
 
@@ -181,6 +186,9 @@ class PodmanProvider(Provider):
             os.makedirs(os.path.join(cache, "partial"), exist_ok=True)
             seed_apt_cache(cache, os.path.join(cache_root, release))
             args += ["--volume", "%s:/var/cache/apt/archives:rw" % cache]
+        for path in self.settings.get("shared_dirs") or []:
+            volume = self._ensure_shared_volume(cluster, path)
+            args += ["--volume", "%s:%s:rw" % (volume, path)]
         for mount in self.settings.get("mounts") or []:
             args += ["--volume", mount]
         args.append(self.image(release, spec))
@@ -239,6 +247,27 @@ class PodmanProvider(Provider):
         if not check_mode:
             self._podman(["network", "rm", network], "removing network %s" % network)
         return True
+
+    # shared dirs: one podman volume per dir, mounted at the same path in every node
+    def _ensure_shared_volume(self, cluster, path):
+        volume = shared_volume_name(cluster, path)
+        rc, _out, _err = self.runner([self.podman, "volume", "exists", volume])
+        if rc != 0:
+            self._podman(["volume", "create", "--label", "%s=%s" % (LABEL_CLUSTER, cluster),
+                          volume], "creating the volume of shared dir %s" % path)
+        return volume
+
+    def delete_shared_dirs(self, cluster, check_mode=False):
+        """Remove the podman volumes of the cluster's shared dirs (only those with its label)."""
+        _rc, out, _err = self._podman(
+            ["volume", "ls", "--format", "{{.Name}}", "--filter",
+             "label=%s=%s" % (LABEL_CLUSTER, cluster)],
+            "listing the shared dirs of cluster %s" % cluster)
+        volumes = [line.strip() for line in out.splitlines() if line.strip()]
+        if not check_mode:
+            for volume in volumes:
+                self._podman(["volume", "rm", volume], "removing shared volume %s" % volume)
+        return volumes
 
     # volumes
     def volume_file(self, cluster, node, volume_name):
