@@ -1,0 +1,413 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gridcloud.arc_cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: arc_job
+short_description: Submit a job to an ARC CE, wait for it and fetch its outputs
+version_added: "0.3.0"
+description:
+  - Submits an xRSL job description with C(arcsub) to an ARC Computing Element through its
+    INTERNAL interface (on the CE host itself) or over REST, waits with C(arcstat) until the job
+    reaches a final state, and downloads its outputs with C(arcget).
+  - Runs the ARC clients as the user the module runs as (use O(ignore:become_user)); that user
+    needs a valid X.509 proxy (C(arcproxy)). With O(interface=internal) it must be the user
+    A-REX runs as, or root (the C(gridcloud.arc_cluster.arc_ce) role sets this up in mode
+    C(internal) for the grid user).
+  - Every run submits a new job, so the module always reports a change. In check mode it checks
+    the arguments and the proxy, submits nothing and predicts that change.
+  - "ARC 7's clients print C(ERROR: INTERNALClient is not initialized) on many calls; the module
+    ignores that line and judges by exit codes and job states."
+author:
+  - gridcloud.arc_cluster contributors
+options:
+  xrsl:
+    description: The job description (xRSL) itself. Exactly one of O(xrsl) and O(src) is needed.
+    type: str
+  src:
+    description: Path of a file on the target holding the job description.
+    type: path
+  endpoint:
+    description: The CE (C(arcsub -C)); V(localhost) for the INTERNAL interface on the CE host.
+    type: str
+    default: localhost
+  interface:
+    description:
+      - Submission interface (C(arcsub -T)). V(internal) talks to A-REX on the same host through
+        its control directory; V(arcrest) uses the REST interface over https.
+    type: str
+    default: internal
+    choices: [internal, arcrest]
+  wait:
+    description: Wait until the job reaches a final state (and fetch its outputs to O(dest)).
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait for a final state; the module fails after that, returning the job id.
+    type: int
+    default: 600
+  poll_interval:
+    description: Seconds between two C(arcstat) calls.
+    type: int
+    default: 5
+  dest:
+    description:
+      - Directory to download the outputs into (C(arcget -D)); each job gets a subdirectory
+        named after its short id. Created when missing. Without it nothing is fetched.
+    type: path
+  keep:
+    description: Leave the job's files on the CE after fetching (C(arcget --keep)).
+    type: bool
+    default: false
+  fail_on_job_failure:
+    description:
+      - Fail when the job ends in a state other than C(Finished) or with a non-zero exit code.
+        With V(false) the result describes the failed job and the module succeeds.
+    type: bool
+    default: true
+  arc_conf:
+    description:
+      - The CE's arc.conf, read for its C(controldir) when the client does not report the exit
+        code (the INTERNAL interface does not); only used when readable.
+    type: path
+    default: /etc/arc.conf
+attributes:
+  check_mode:
+    support: full
+    description: Checks the arguments and the proxy; submits nothing.
+  diff_mode:
+    support: none
+notes:
+  - Needs the ARC client tools (C(arcsub), C(arcstat), C(arcget), C(arcproxy)) on the target,
+    for the INTERNAL interface also C(nordugrid-arc-plugins-internal).
+seealso:
+  - name: ARC client documentation
+    description: The arcsub, arcstat and arcget commands.
+    link: https://www.nordugrid.org/arc/arc7/users/client_tools.html
+"""
+
+EXAMPLES = r"""
+- name: Run a hello-world job through the INTERNAL interface, as the grid user
+  gridcloud.arc_cluster.arc_job:
+    xrsl: >-
+      &(executable="/bin/sh")(arguments="-c" "echo hello from $(hostname)")
+      (stdout="out.txt")(jobname="hello")
+    dest: /home/grid/arc-results
+  become: true
+  become_method: ansible.builtin.su
+  become_user: grid
+  register: hello
+
+- name: Show what the job wrote
+  ansible.builtin.debug:
+    msg: "{{ hello.job_id }} ended {{ hello.state }} (exit code {{ hello.exit_code }}): {{ hello.stdout }}"
+
+- name: Submit over REST to another CE and do not wait
+  gridcloud.arc_cluster.arc_job:
+    src: /home/grid/jobs/analysis.xrsl
+    endpoint: ce.example.org
+    interface: arcrest
+    wait: false
+  become: true
+  become_method: ansible.builtin.su
+  become_user: grid
+"""
+
+RETURN = r"""
+job_id:
+  description: The job's id as C(arcsub) reported it (null in check mode).
+  returned: always
+  type: str
+  sample: file:///srv/grid/session/c901c638e79d
+state:
+  description:
+    - The job's last state as C(arcstat) reported it, for example C(Queuing), C(Running),
+      C(Finished), C(Failed); V(submitted) with O(wait=false), null in check mode.
+  returned: always
+  type: str
+  sample: Finished
+exit_code:
+  description:
+    - The job's exit code, from C(arcstat) or, for the INTERNAL interface, from the job's
+      diagnostics in the CE's control dir; null when unknown.
+  returned: always
+  type: int
+  sample: 0
+job_error:
+  description: The reason ARC gives for a failed job.
+  returned: when ARC reports one
+  type: str
+  sample: "LRMS error: (3) Job failed"
+output_dir:
+  description: Directory the outputs were downloaded into.
+  returned: when outputs were fetched
+  type: str
+  sample: /home/grid/arc-results/c901c638e79d
+outputs:
+  description: Paths of the downloaded files, sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: [/home/grid/arc-results/c901c638e79d/out.txt]
+stdout:
+  description: What the job wrote to its standard output file (C(stdout) of the xRSL), when fetched.
+  returned: always
+  type: str
+  sample: hello from molarc-compute001
+"""
+
+import os
+import re
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+HARMLESS = ("INTERNALClient is not initialized",)
+FINAL_STATES = ("Finished", "Failed", "Killed", "Deleted")
+JOB_ID_RE = re.compile(r"^Job submitted with jobid:\s*(\S+)", re.MULTILINE)
+RESULTS_RE = re.compile(r"^Results stored at:\s*(\S+)", re.MULTILINE)
+STDOUT_LIMIT = 65536
+
+
+class ArcJobError(Exception):
+    """A failure with a message for the user; ``result`` holds what is known so far."""
+
+    def __init__(self, msg, **result):
+        super().__init__(msg)
+        self.result = result
+
+
+def meaningful(text):
+    """The client's output without the lines ARC 7 prints on every call."""
+    return "\n".join(line for line in (text or "").splitlines()
+                     if line.strip() and not any(h in line for h in HARMLESS)).strip()
+
+
+def parse_status(text):
+    """The fields of one job in ``arcstat -l`` output, as {field: value}."""
+    fields = {}
+    for line in (text or "").splitlines():
+        match = re.match(r"^ (\S[^:]*):\s*(.*)$", line)
+        if match and match.group(1) not in fields:
+            fields[match.group(1)] = match.group(2).strip()
+    return fields
+
+
+def controldir_of(arc_conf):
+    """``controldir`` of ``[arex]`` in an arc.conf, or ARC's default."""
+    controldir = "/var/spool/arc/jobstatus"
+    block = None
+    try:
+        with open(arc_conf) as handle:
+            for line in handle:
+                line = line.strip()
+                if line.startswith("["):
+                    block = line.strip("[]").strip()
+                elif block == "arex" and re.match(r"^controldir\s*=", line):
+                    controldir = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return controldir
+
+
+class ArcJob:
+    argument_spec = {
+        "xrsl": {"type": "str"},
+        "src": {"type": "path"},
+        "endpoint": {"type": "str", "default": "localhost"},
+        "interface": {"type": "str", "default": "internal", "choices": ["internal", "arcrest"]},
+        "wait": {"type": "bool", "default": True},
+        "timeout": {"type": "int", "default": 600},
+        "poll_interval": {"type": "int", "default": 5},
+        "dest": {"type": "path"},
+        "keep": {"type": "bool", "default": False},
+        "fail_on_job_failure": {"type": "bool", "default": True},
+        "arc_conf": {"type": "path", "default": "/etc/arc.conf"},
+    }
+    module_kwargs = {
+        "supports_check_mode": True,
+        "mutually_exclusive": [("xrsl", "src")],
+        "required_one_of": [("xrsl", "src")],
+    }
+
+    def __init__(self):
+        self.ansible = AnsibleModule(argument_spec=self.argument_spec, **self.module_kwargs)
+        self.params = self.ansible.params
+        self.result = {"changed": False, "job_id": None, "state": None, "exit_code": None,
+                       "outputs": [], "stdout": ""}
+
+    # ------------------------------------------------------------------ commands
+    def _run(self, args, cwd=None):
+        if cwd is None:
+            rc, out, err = self.ansible.run_command(args)
+        else:
+            rc, out, err = self.ansible.run_command(args, cwd=cwd)
+        return rc, out or "", err or ""
+
+    def check_proxy(self):
+        rc, out, err = self._run(["arcproxy", "--infoitem=validityLeft"])
+        left = out.strip().splitlines()[-1].strip() if out.strip() else ""
+        if rc != 0 or not re.match(r"^-?\d+$", left) or int(left) <= 0:
+            detail = meaningful(err) or meaningful(out) or "no proxy"
+            raise ArcJobError(
+                "no valid X.509 proxy for the user the module runs as (%s). Make one with "
+                "arcproxy as that user (the arc_ce role does it for its submit user), or run "
+                "the module as that user (become_user)." % detail.replace("\n", " "))
+
+    def submit(self, path):
+        args = ["arcsub", "-C", self.params["endpoint"], "-T", self.params["interface"], path]
+        rc, out, err = self._run(args)
+        match = JOB_ID_RE.search(out)
+        if rc == 0 and match:
+            return match.group(1)
+        raise ArcJobError(self._submit_error(rc, meaningful(out + "\n" + err)))
+
+    def _submit_error(self, rc, said):
+        endpoint = self.params["endpoint"]
+        pidfile = re.search(r"No pid file is found at '([^']*)'", said)
+        if pidfile:
+            return ("A-REX is not running on %s: the INTERNAL client found no pid file at %s. "
+                    "Start it (systemctl start arc-arex) or run the arc_ce role." % (endpoint, pidfile.group(1)))
+        if "Cannot find any proxy" in said or "proxy" in said.lower() and "expired" in said.lower():
+            return ("the submitting user has no valid X.509 proxy; make one with arcproxy. "
+                    "arcsub said: %s" % said.replace("\n", " "))
+        if "HealthState" in said and "not OK" in said:
+            return ("the CE %s reports that it is not healthy (A-REX just started, or a host "
+                    "certificate problem); arcsub said: %s" % (endpoint, said.replace("\n", " ")))
+        if "no resource returned any information" in said or "Failed to obtain resource information" in said:
+            return ("the CE %s gave no information about itself over %s: A-REX is not running "
+                    "or has just started (its information appears a few seconds after a start), "
+                    "or this user may not use it. arcsub said: %s"
+                    % (endpoint, self.params["interface"], said.replace("\n", " ")))
+        return "arcsub failed (rc=%s) and submitted nothing: %s" % (rc, said.replace("\n", " ") or "no output")
+
+    def status(self, job_id):
+        rc, out, err = self._run(["arcstat", "-l", job_id])
+        fields = parse_status(out)
+        if rc != 0 or "State" not in fields:
+            return None, fields, meaningful(out + "\n" + err)
+        return fields["State"], fields, ""
+
+    def wait(self, job_id):
+        deadline = time.monotonic() + self.params["timeout"]
+        state, fields, said = None, {}, ""
+        while True:
+            state, fields, said = self.status(job_id)
+            if state is not None:
+                self.result["state"] = state
+            if state in FINAL_STATES:
+                return fields
+            if time.monotonic() >= deadline:
+                raise ArcJobError(
+                    "job %s did not reach a final state within %ss (last state: %s%s)"
+                    % (job_id, self.params["timeout"], state or "unknown",
+                       "; arcstat said: " + said.replace("\n", " ") if said else ""))
+            time.sleep(max(self.params["poll_interval"], 0))
+
+    def exit_code(self, job_id, fields):
+        if re.match(r"^-?\d+$", fields.get("Exit Code", "")):
+            return int(fields["Exit Code"])
+        # The INTERNAL interface does not report it: read the job's diagnostics in the control
+        # dir (readable by the user A-REX runs as, who submits in mode internal).
+        short = job_id.rstrip("/").rsplit("/", 1)[-1]
+        if not re.match(r"^[0-9a-zA-Z]{10,}$", short):
+            return None
+        parts = [short[0:3], short[3:6], short[6:9], short[9:]]
+        diag = os.path.join(controldir_of(self.params["arc_conf"]), "jobs", *parts, "diag")
+        code = None
+        try:
+            with open(diag) as handle:
+                for line in handle:
+                    if line.startswith("exitcode="):
+                        value = line.split("=", 1)[1].strip()
+                        if re.match(r"^-?\d+$", value):
+                            code = int(value)
+        except OSError:
+            return None
+        return code
+
+    def fetch(self, job_id, fields):
+        dest = self.params["dest"]
+        os.makedirs(dest, exist_ok=True)
+        args = ["arcget", "-D", dest]
+        if self.params["keep"]:
+            args.append("--keep")
+        # arcget prints the results' directory relative to its working directory
+        rc, out, err = self._run(args + [job_id], cwd=dest)
+        match = RESULTS_RE.search(out)
+        if rc != 0 or not match:
+            raise ArcJobError("arcget could not fetch the outputs of job %s into %s: %s"
+                              % (job_id, dest, meaningful(out + "\n" + err).replace("\n", " ")
+                                 or "rc=%s" % rc))
+        output_dir = os.path.normpath(os.path.join(dest, match.group(1)))
+        self.result["output_dir"] = output_dir
+        outputs = []
+        for root, _dirs, files in os.walk(output_dir):
+            outputs.extend(os.path.join(root, name) for name in files)
+        self.result["outputs"] = sorted(outputs)
+        stdout_name = fields.get("Stdout")
+        if stdout_name:
+            path = os.path.join(output_dir, stdout_name.lstrip("/"))
+            if os.path.isfile(path):
+                with open(path, errors="replace") as handle:
+                    self.result["stdout"] = handle.read(STDOUT_LIMIT)
+
+    # ------------------------------------------------------------------ main
+    def run(self):
+        src = self.params["src"]
+        if src is not None and not os.path.isfile(src):
+            raise ArcJobError("src: %s is not a file on %s" % (src, "the target"))
+        self.check_proxy()
+        if self.ansible.check_mode:
+            self.result["changed"] = True
+            return
+        path, tmp = src, None
+        if src is None:
+            handle, tmp = tempfile.mkstemp(prefix="arc_job-", suffix=".xrsl",
+                                           dir=self.ansible.tmpdir)
+            with os.fdopen(handle, "w") as out:
+                out.write(self.params["xrsl"])
+            path = tmp
+        try:
+            job_id = self.submit(path)
+        finally:
+            if tmp:
+                os.unlink(tmp)
+        self.result.update(changed=True, job_id=job_id, state="submitted")
+        if not self.params["wait"]:
+            return
+        fields = self.wait(job_id)
+        self.result["exit_code"] = self.exit_code(job_id, fields)
+        if fields.get("Job Error"):
+            self.result["job_error"] = fields["Job Error"]
+        if self.params["dest"]:
+            self.fetch(job_id, fields)
+        failed = self.result["state"] != "Finished" or self.result["exit_code"] not in (0, None)
+        if failed and self.params["fail_on_job_failure"]:
+            raise ArcJobError("job %s ended %s with exit code %s%s"
+                              % (job_id, self.result["state"], self.result["exit_code"],
+                                 ": " + fields["Job Error"] if fields.get("Job Error") else ""))
+
+    def __call__(self):
+        try:
+            self.run()
+        except ArcJobError as exc:
+            self.result.update(exc.result)
+            self.ansible.fail_json(msg=str(exc), **self.result)
+        except OSError as exc:
+            self.ansible.fail_json(msg="%s: %s" % (exc.filename or "arc_job", exc.strerror or exc),
+                                   **self.result)
+        self.ansible.exit_json(**self.result)
+
+
+def main():
+    ArcJob()()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gridcloud.arc_cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The arc_job module against FakeArc (outputs recorded from ARC 7.0 on a molecule node)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fake_arc import AREX_DOWN, NO_INFO, NOT_HEALTHY, FakeArc, FakeJob
+
+from ansible_collections.gridcloud.arc_cluster.plugins.modules import arc_job
+
+HELLO = ('&(executable="/bin/sh")(arguments="-c" "echo hello from $(hostname)")'
+         '(stdout="out.txt")(jobname="hello")')
+INTERNAL_ID = "file:///srv/grid/session/c901c638e79d"
+REST_ID = "https://ce.example.org:443/arex/rest/1.0/jobs/ca619bde9869"
+
+
+class Clock:
+    """time.monotonic and time.sleep of the module: sleeping advances the clock."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.slept = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_arc(ansible_module, monkeypatch):  # pylint: disable=unused-argument
+    from ansible.module_utils import basic
+
+    fake = FakeArc()
+
+    def run_command(self, args, **kwargs):  # pylint: disable=unused-argument
+        return fake(args, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
+    yield fake
+    assert not fake.unknown, "commands not modelled by FakeArc: %r" % (fake.unknown,)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(arc_job.time, "monotonic", clock.monotonic)
+    monkeypatch.setattr(arc_job.time, "sleep", clock.sleep)
+    return clock
+
+
+@pytest.fixture
+def controldir(tmp_path):
+    """An arc.conf naming a control dir under tmp_path; returns (arc_conf, controldir)."""
+    control = tmp_path / "jobstatus"
+    control.mkdir()
+    conf = tmp_path / "arc.conf"
+    conf.write_text("[common]\nhostname=ce\n\n[arex]\nuser=grid:grid\ncontroldir=%s\n" % control)
+    return str(conf), control
+
+
+def write_diag(control, short, exitcode):
+    jobdir = control / "jobs" / short[0:3] / short[3:6] / short[6:9] / short[9:]
+    jobdir.mkdir(parents=True)
+    (jobdir / "diag").write_text("nodename=molarc-compute001\nWallTime=0s\nexitcode=%d\n" % exitcode)
+
+
+def test_internal_job_runs_and_its_output_comes_back(ansible_module, fake_arc, clock,
+                                                     controldir, tmp_path):
+    arc_conf, control = controldir
+    fake_arc.next_jobs.append(FakeJob(
+        INTERNAL_ID, ["Submitting", "Queuing", "Queuing", "Finished"],
+        outputs={"out.txt": "hello from molarc-compute001 as grid\n", "err.txt": ""}))
+    write_diag(control, "c901c638e79d", 0)
+    dest = tmp_path / "results"
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "dest": str(dest),
+                                           "poll_interval": 2, "arc_conf": arc_conf})
+    assert result["changed"] is True
+    assert result["job_id"] == INTERNAL_ID
+    assert result["state"] == "Finished"
+    assert result["exit_code"] == 0
+    assert result["output_dir"] == str(dest / "c901c638e79d")
+    assert result["outputs"] == [str(dest / "c901c638e79d" / "err.txt"),
+                                 str(dest / "c901c638e79d" / "out.txt")]
+    assert result["stdout"] == "hello from molarc-compute001 as grid\n"
+    assert clock.slept == [2, 2, 2]
+    sub = fake_arc.calls[1]
+    assert sub[:5] == ["arcsub", "-C", "localhost", "-T", "internal"]
+    assert fake_arc.last_description == HELLO
+    assert fake_arc.calls[-1] == ["arcget", "-D", str(dest), INTERNAL_ID]
+    assert fake_arc.cwds[-1] == str(dest)
+
+
+def test_rest_exit_code_and_job_error_come_from_arcstat(ansible_module, fake_arc, clock,
+                                                       tmp_path):
+    fake_arc.next_jobs.append(FakeJob(REST_ID, ["Accepted", "Running", "Failed"], exit_code=3,
+                                      job_error="LRMS error: (3) Job failed",
+                                      outputs={"out.txt": "failing\n"}))
+    src = tmp_path / "fail.xrsl"
+    src.write_text('&(executable="/bin/false")(stdout="out.txt")')
+    result = ansible_module(arc_job.main, {"src": str(src), "endpoint": "ce.example.org",
+                                           "interface": "arcrest", "dest": str(tmp_path / "r"),
+                                           "keep": True, "arc_conf": str(tmp_path / "none")})
+    assert result["failed"] is True
+    assert result["msg"] == ("job %s ended Failed with exit code 3: LRMS error: (3) Job failed"
+                             % REST_ID)
+    assert result["exit_code"] == 3
+    assert result["job_error"] == "LRMS error: (3) Job failed"
+    assert result["stdout"] == "failing\n"
+    assert fake_arc.calls[1] == ["arcsub", "-C", "ce.example.org", "-T", "arcrest", str(src)]
+    assert fake_arc.calls[-1][:4] == ["arcget", "-D", str(tmp_path / "r"), "--keep"]
+
+
+def test_internal_nonzero_exit_is_a_failure_unless_asked_not_to(ansible_module, fake_arc, clock,
+                                                                controldir, tmp_path):
+    arc_conf, control = controldir
+    fake_arc.next_jobs.append(FakeJob(INTERNAL_ID, ["Finished"]))  # INTERNAL: no Exit Code line
+    write_diag(control, "c901c638e79d", 3)
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "arc_conf": arc_conf,
+                                           "fail_on_job_failure": False})
+    assert result.get("failed") is not True
+    assert (result["state"], result["exit_code"]) == ("Finished", 3)
+    assert result["outputs"] == []
+    assert [c[0] for c in fake_arc.calls] == ["arcproxy", "arcsub", "arcstat"]
+
+
+def test_exit_code_unknown_when_the_control_dir_is_not_readable(ansible_module, fake_arc, clock,
+                                                               tmp_path):
+    fake_arc.next_jobs.append(FakeJob(INTERNAL_ID, ["Finished"]))
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "arc_conf": str(tmp_path / "missing")})
+    assert result["state"] == "Finished"
+    assert result["exit_code"] is None
+    assert result.get("failed") is not True
+
+
+def test_no_wait_returns_after_submission(ansible_module, fake_arc, clock):
+    fake_arc.next_jobs.append(FakeJob(INTERNAL_ID, ["Queuing"]))
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "wait": False})
+    assert result["changed"] is True
+    assert (result["job_id"], result["state"]) == (INTERNAL_ID, "submitted")
+    assert [c[0] for c in fake_arc.calls] == ["arcproxy", "arcsub"]
+
+
+def test_timeout_names_the_job_and_its_last_state(ansible_module, fake_arc, clock):
+    fake_arc.next_jobs.append(FakeJob(INTERNAL_ID, ["Queuing"]))
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "timeout": 30, "poll_interval": 10})
+    assert result["failed"] is True
+    assert result["changed"] is True
+    assert result["job_id"] == INTERNAL_ID
+    assert result["msg"] == ("job %s did not reach a final state within 30s (last state: Queuing)"
+                             % INTERNAL_ID)
+    assert sum(clock.slept) == 30
+
+
+def test_check_mode_submits_nothing(ansible_module, fake_arc):
+    result = ansible_module(arc_job.main, {"xrsl": HELLO}, check_mode=True)
+    assert result["changed"] is True
+    assert result["job_id"] is None
+    assert fake_arc.calls == [["arcproxy", "--infoitem=validityLeft"]]
+
+
+def test_no_proxy_is_refused_before_submitting(ansible_module, fake_arc):
+    fake_arc.proxy_left = None
+    result = ansible_module(arc_job.main, {"xrsl": HELLO})
+    assert result["failed"] is True
+    assert result["msg"].startswith("no valid X.509 proxy for the user the module runs as")
+    assert "Make one with arcproxy as that user" in result["msg"]
+    assert [c[0] for c in fake_arc.calls] == ["arcproxy"]
+
+
+def test_an_expired_proxy_is_refused(ansible_module, fake_arc):
+    fake_arc.proxy_left = 0
+    result = ansible_module(arc_job.main, {"xrsl": HELLO})
+    assert result["failed"] is True
+    assert "no valid X.509 proxy" in result["msg"]
+
+
+@pytest.mark.parametrize("said, message", [
+    (AREX_DOWN, "A-REX is not running on localhost: the INTERNAL client found no pid file at "
+                "/run/arc-arex/arex.pid. Start it (systemctl start arc-arex) or run the arc_ce role."),
+    (NO_INFO, "the CE localhost gave no information about itself over internal: A-REX is not "
+              "running or has just started"),
+    (NOT_HEALTHY, "the CE localhost reports that it is not healthy"),
+    ("ERROR: Unable to parse job description input: <xrsl>\n",
+     "arcsub failed (rc=1) and submitted nothing: ERROR: Unable to parse job description input"),
+])
+def test_refused_submissions_say_why(ansible_module, fake_arc, said, message):
+    fake_arc.submit_result = (1, "", said)
+    result = ansible_module(arc_job.main, {"xrsl": HELLO})
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert result["job_id"] is None
+    assert message in result["msg"]
+    assert "INTERNALClient is not initialized" not in result["msg"]
+
+
+def test_harmless_client_noise_is_not_a_failure(ansible_module, fake_arc, clock):
+    """ARC 7 prints "ERROR: INTERNALClient is not initialized" even when all goes well."""
+    fake_arc.next_jobs.append(FakeJob(INTERNAL_ID, ["Finished"], exit_code=0))
+    result = ansible_module(arc_job.main, {"xrsl": HELLO})
+    assert result.get("failed") is not True
+    assert result["state"] == "Finished"
+
+
+def test_src_and_xrsl_are_exclusive(ansible_module, fake_arc, tmp_path):
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "src": str(tmp_path)})
+    assert result["failed"] is True
+    assert "mutually exclusive" in result["msg"]
+    assert fake_arc.calls == []
+
+
+def test_a_missing_src_file_is_refused(ansible_module, fake_arc, tmp_path):
+    result = ansible_module(arc_job.main, {"src": str(tmp_path / "nope.xrsl")})
+    assert result["failed"] is True
+    assert result["msg"] == "src: %s is not a file on the target" % (tmp_path / "nope.xrsl")
+    assert fake_arc.calls == []
+
+
+def test_controldir_of_reads_the_arex_block_only(tmp_path):
+    conf = tmp_path / "arc.conf"
+    conf.write_text("[common]\ncontroldir=/wrong\n[arex]\ncontroldir = /var/spool/x\n"
+                    "[arex/cache]\ncachedir=/c\n")
+    assert arc_job.controldir_of(str(conf)) == "/var/spool/x"
+    assert arc_job.controldir_of(str(tmp_path / "missing")) == "/var/spool/arc/jobstatus"
