@@ -5,7 +5,11 @@ NFS itself is checked over the protocol from a worker with libnfs-utils (nfs-ls,
 the sharing the jobs rely on by a SLURM job that writes into the session dir on a worker.
 """
 
+import json
+import os
+import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 import testinfra
@@ -99,3 +103,40 @@ def test_a_job_on_a_worker_writes_into_the_session_dir_seen_on_the_frontend(host
     assert written.exists
     assert written.uid == GRID_UID
     assert written.content_string.strip() == worker
+
+
+def apply_nfs_server(tmp_path, extra_vars=None):
+    """Run the nfs_server role on the frontend, as setup would; return (rc, output)."""
+    scenario = Path(__file__).resolve().parents[1]
+    playbook = tmp_path / "nfs-server.yml"
+    playbook.write_text(
+        "- hosts: nfs_server\n  gather_facts: false\n"
+        "  roles: [gridcloud.arc_cluster.nfs_server]\n")
+    args = ["ansible-playbook", "-i", str(scenario / "inventory" / "cluster.yml"), str(playbook)]
+    if extra_vars:
+        args += ["-e", json.dumps(extra_vars)]
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.run(args, cwd=scenario.parents[1], env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_a_new_export_is_reloaded_into_ganesha_without_a_restart(host, tmp_path):
+    pid = host.check_output("systemctl show --property MainPID --value nfs-ganesha")
+    worker = node(WORKERS[0])
+    extra = {"path": "/srv/grid/extra", "owner": "grid", "group": "grid"}
+    exports = [{"path": p} for p in EXPORTS[:2]]
+    exports[0].update(owner="grid", group="grid")
+    exports[1].update(owner="grid", group="grid")
+    exports += [{"path": p} for p in EXPORTS[2:]]
+    try:
+        rc, output = apply_nfs_server(tmp_path, {"nfs_server_exports": exports + [extra]})
+        assert rc == 0, output
+        assert "Reload NFS-Ganesha exports" in output
+        assert "Restart NFS-Ganesha" not in output
+        assert worker.run("nfs-ls %s", nfs_url("/srv/grid/extra")).rc == 0
+    finally:
+        rc, output = apply_nfs_server(tmp_path)
+    assert rc == 0, output
+    assert host.check_output("systemctl show --property MainPID --value nfs-ganesha") == pid
+    assert worker.run("nfs-ls %s", nfs_url("/srv/grid/extra")).rc != 0  # gone again

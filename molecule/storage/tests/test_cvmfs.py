@@ -7,17 +7,10 @@ container): installing the packages, `cvmfs_config setup`, mounts and the probe.
 """
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
-testinfra_hosts = ["molcv-node001"]
-
-SCENARIO = Path(__file__).resolve().parents[1]
-PROJECT = SCENARIO.parents[1]
-DEFINITION = SCENARIO / "inventory" / "cluster.yml"
+testinfra_hosts = ["molst-node001"]
 
 EXPECTED_DEFAULT_LOCAL = {
     "CVMFS_REPOSITORIES": "atlas.cern.ch,grid.cern.ch",
@@ -60,25 +53,16 @@ def test_nothing_was_installed_or_mounted(host):
     assert not host.mount_point("/cvmfs/atlas.cern.ch").exists
 
 
-def apply_role(*extra):
-    env = dict(os.environ, ANSIBLE_CALLBACK_RESULT_FORMAT="yaml", ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", str(DEFINITION), str(SCENARIO / "apply-role.yml"), *extra],
-        cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600, check=False)
-    return proc.returncode, " ".join((proc.stdout + proc.stderr).split())
-
-
-def test_unreachable_cern_repository_fails_naming_the_install_variable():
-    rc, output = apply_role("-e", "cvmfs_install_failure=fail")
+def test_unreachable_cern_repository_fails_naming_the_install_variable(apply_playbook):
+    rc, output = apply_playbook("apply-cvmfs.yml", "-e", "cvmfs_install_failure=fail")
     assert rc != 0
     assert "the CVMFS packages could not be installed from cvmfs_install_source=cern" in output
     assert "https://cvmrepo.invalid/cvmrepo/apt/" in output
     assert "set cvmfs_install_source to local" in output
 
 
-def test_unreachable_local_repository_fails_naming_the_install_variable():
-    rc, output = apply_role(
+def test_unreachable_local_repository_fails_naming_the_install_variable(apply_playbook):
+    rc, output = apply_playbook("apply-cvmfs.yml",
         "-e", "cvmfs_install_failure=fail", "-e", "cvmfs_install_source=local",
         "-e", "cvmfs_local_apt_repository='deb [trusted=yes] http://127.0.0.1:9/cvmfs ./'")
     assert rc != 0
@@ -86,12 +70,12 @@ def test_unreachable_local_repository_fails_naming_the_install_variable():
     assert "http://127.0.0.1:9/cvmfs" in output
 
 
-def test_preinstalled_without_the_package_fails_naming_the_install_variable():
-    rc, output = apply_role("-e", "cvmfs_install_failure=fail",
+def test_preinstalled_without_the_package_fails_naming_the_install_variable(apply_playbook):
+    rc, output = apply_playbook("apply-cvmfs.yml", "-e", "cvmfs_install_failure=fail",
                             "-e", "cvmfs_install_source=preinstalled")
     assert rc != 0
     assert ("cvmfs_install_source is preinstalled but the package cvmfs is not installed on "
-            "molcv-node001") in output
+            "molst-node001") in output
 
 
 @pytest.mark.parametrize("override, message", [
@@ -102,10 +86,10 @@ def test_preinstalled_without_the_package_fails_naming_the_install_variable():
     ({"cvmfs_config": {"quota": 1}}, "cvmfs_config must map CVMFS_* keys"),
     ({"cvmfs_mount_mode": "manual"}, "cvmfs_mount_mode must be one of: autofs, static"),
 ])
-def test_bad_values_are_refused_before_anything_changes(host, override, message):
+def test_bad_values_are_refused_before_anything_changes(host, override, message, apply_playbook):
 
     before = host.file("/etc/cvmfs/default.local").sha256sum
-    rc, output = apply_role("-e", json.dumps(override))
+    rc, output = apply_playbook("apply-cvmfs.yml", "-e", json.dumps(override))
     assert rc != 0
     assert message in output
     assert host.file("/etc/cvmfs/default.local").sha256sum == before
