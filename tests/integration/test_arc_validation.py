@@ -1,0 +1,81 @@
+"""The arc_ce role's validate.yml: bad queues, dirs and config fail early, naming the field.
+
+The hosts are this machine under other names (connection local) and the play runs in check
+mode, so even a validation that wrongly passed would change nothing here. The nfs_server host
+carries nfs_server_exported_paths as an inventory variable, as the nfs_server role's fact would.
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+PLAYBOOK = os.path.join(os.path.dirname(__file__), "arc_validation", "playbook.yml")
+LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3"}
+EXPORTS = ["/srv/grid/session", "/srv/grid/cache", "/srv/grid/runtime", "/home"]
+FIRST_CHANGE = "Install A-REX"
+
+
+def run(tmp_path, extra_vars=None, exports=None):
+    nfs_vars = dict(LOCAL, nfs_server_exported_paths=EXPORTS if exports is None else exports)
+    inventory = {"all": {"children": {
+        "arc_ce": {"hosts": {"ce1": dict(LOCAL)}},
+        "slurm_controller": {"hosts": {"ce1": {}}},
+        "nfs_server": {"hosts": {"nfs1": nfs_vars}},
+    }}}
+    path = tmp_path / "inventory.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.run(
+        ["ansible-playbook", "--check", "-i", str(path), PLAYBOOK,
+         "-e", json.dumps(extra_vars or {})],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return proc.returncode, " ".join((proc.stdout + proc.stderr).split())
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"arc_ce_queues": ["main", "long"]},
+     "arc_ce_queues (and queue:NAME blocks of arc_ce_config): long is not a SLURM partition; "
+     "the partitions (slurm_partitions) are main. Add the partition to slurm_partitions or "
+     "remove the queue."),
+    ({"slurm_partitions": [{"name": "short", "default": True}, {"name": "long"}],
+      "arc_ce_queues": ["short", "main"]},
+     "main is not a SLURM partition; the partitions (slurm_partitions) are short, long"),
+    ({"arc_ce_config": {"queue:gpu": {"comment": "GPUs"}}}, "gpu is not a SLURM partition"),
+    ({"arc_ce_default_queue": "long"}, "arc_ce_default_queue (long) must be one of arc_ce_queues (main)"),
+    ({"arc_ce_sessiondir": "/var/spool/arc/session"},
+     "arc_ce_sessiondir (/var/spool/arc/session) is not within a directory shared with the "
+     "workers. The shared dirs (arc_ce_shared_dirs) are /srv/grid/session, /srv/grid/cache, "
+     "/srv/grid/runtime, /home"),
+    ({"arc_ce_cachedir": "/srv/gridcache"}, "arc_ce_cachedir (/srv/gridcache) is not within"),
+    ({"arc_ce_shared_dirs": ["/data"]},
+     "arc_ce_sessiondir (/srv/grid/session) is not within a directory shared with the workers. "
+     "arc_ce_cachedir (/srv/grid/cache) is not within"),
+    ({"arc_ce_config": {"arex/wss": {"wsurl": "x"}}}, "Not blocks of arc.conf"),
+    ({"arc_ce_config": {"lrms": "slurm"}}, "Not a mapping of options (or null): lrms"),
+    ({"arc_ce_config": {"mapping": None}},
+     "arc_ce_config sets mapping to null, but A-REX does not start without the blocks"),
+    ({"arc_ce_submit_user": "alice"},
+     "arc_ce_submit_user (alice) must be arc_ce_user (grid) in mode internal"),
+    ({"arc_ce_host_cert_src": "/tmp/cert.pem"}, "set both arc_ce_host_cert_src and arc_ce_host_key_src"),
+    # types and choices are refused by meta/argument_specs.yml, before validate.yml
+    ({"arc_ce_mode": "local"}, "value of arc_ce_mode must be one of: internal, rest, got: local"),
+    ({"arc_ce_queues": "main"}, "arc_ce_queues"),
+])
+def test_bad_variables(tmp_path, extra, message):
+    rc, output = run(tmp_path, extra)
+    assert rc != 0
+    assert message in output
+    assert FIRST_CHANGE not in output
+
+
+def test_without_exports_the_shared_dir_check_is_skipped_with_a_message(tmp_path):
+    rc, output = run(tmp_path, {"arc_ce_sessiondir": "/var/spool/arc/session"}, exports=[])
+    assert "arc_ce_shared_dirs is empty" in output
+    assert "not checking that /var/spool/arc/session and /srv/grid/cache are shared" in output
+    assert FIRST_CHANGE in output  # validation passed; check mode goes on (changing nothing)
+    assert rc == 0, output[-2000:]
