@@ -104,6 +104,8 @@ def test_changed_exports_are_reloaded_not_restarted(host, apply_playbook):
     ({"nfs_server_exports": [{"path": "/srv/a", "squash": "nobody"}]},
      "squash root, none or all"),
     ({"nfs_server_clients": []}, "have no clients: no node is in the nfs_client group"),
+    ({"nfs_server_implementation": "provider"},
+     "is on the node's own root filesystem, so no other node sees it. Add a parent directory"),
 ])
 def test_bad_values_are_refused_before_anything_changes(host, apply_playbook, override, message):
     before = host.file(EXPORTS_FILE).sha256sum
