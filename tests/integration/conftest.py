@@ -57,13 +57,15 @@ def run_playbook(playbook, definition, *extra):
 def created_cluster(definition):
     """For a module fixture: a fresh cluster from ``definition``, destroyed (volumes deleted) after.
 
-    Left-overs of an earlier run are removed first; the create result is yielded.
+    Left-overs of an earlier run are removed first; the create result is yielded. Both destroys
+    are forced: jobs a failed test left behind must not keep its cluster alive.
     """
-    run_playbook("destroy", definition, "-e", "cluster_destroy_volume_policy=delete")
+    destroy = ("-e", "cluster_destroy_volume_policy=delete", "-e", "cluster_destroy_force=true")
+    run_playbook("destroy", definition, *destroy)
     result = run_playbook("create", definition)
     assert result.rc == 0, result.output
     yield result
-    final = run_playbook("destroy", definition, "-e", "cluster_destroy_volume_policy=delete")
+    final = run_playbook("destroy", definition, *destroy)
     assert final.rc == 0, final.output
 
 

@@ -3,7 +3,8 @@
 create (1 controller + 1 worker) -> resize to 2 workers: the new worker joins and runs a job
 pinned to it -> resize back to 1 while a job runs there: refused after a short drain timeout
 (the node stays, drained), then waited for and removed; the worker is gone from sinfo and from
-slurm.conf, and the job finished rather than being killed.
+slurm.conf, and the job finished rather than being killed. Last, destroy is refused while a job
+waits or runs (nothing removed), and goes through with cluster_destroy_force.
 """
 
 import time
@@ -132,3 +133,24 @@ def test_jobs_still_run_after_scaling_in(scaled_in):
     assert job.returncode == 0, job.stderr
     output = podman("exec", "itscale-compute001", "cat", "/tmp/after-%s.out" % job.stdout.strip())
     assert output.stdout.strip() == "itscale-compute001"
+
+
+def test_destroy_is_refused_while_a_job_runs_and_goes_through_when_forced(scaled_in):
+    job = on_controller("cd /tmp && runuser -u grid -- sbatch --parsable --wrap='sleep 300'")
+    assert job.returncode == 0, job.stderr
+    job_id = job.stdout.strip()
+
+    refused = run_playbook("destroy", DEFINITION)
+
+    assert refused.rc != 0
+    message = " ".join(refused.output.replace("'", " ").split())
+    assert "still has 1 unfinished job(s)" in message
+    assert "%s grid " % job_id in message
+    assert "Nothing has been removed" in message
+    assert cluster_containers(CLUSTER) == ["itscale-compute001", "itscale-frontend001"]
+
+    forced = run_playbook("destroy", DEFINITION, "-e", "cluster_destroy_force=true",
+                          "-e", "cluster_destroy_volume_policy=delete")
+
+    assert forced.rc == 0, forced.output
+    assert cluster_containers(CLUSTER) == []
