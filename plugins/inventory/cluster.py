@@ -66,6 +66,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
     DefinitionError,
+    definition_base_dir,
     planned_nodes,
     validate_definition,
 )
@@ -115,7 +116,7 @@ class InventoryModule(BaseInventoryPlugin):
         if not isinstance(data, dict) or data.get("plugin") != self.NAME:
             raise AnsibleParserError("%s is not a cluster definition for %s" % (path, self.NAME))
         try:
-            definition = validate_definition(data, base_dir=os.path.dirname(os.path.abspath(path)))
+            definition = validate_definition(data, base_dir=definition_base_dir(path))
         except DefinitionError as exc:
             raise AnsibleParserError("%s: %s" % (path, exc.message))
         provider_settings = definition.get(definition["provider"]) or {}

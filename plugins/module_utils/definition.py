@@ -488,6 +488,15 @@ def node_name(cluster_name, kind, index):
     return "%s-%s%03d" % (cluster_name, kind, index)
 
 
+def definition_base_dir(path):
+    """The directory that relative paths in the definition file at ``path`` are relative to.
+
+    Symlinks are followed: a definition linked elsewhere (molecule links a scenario's
+    inventory into its ephemeral directory) keeps finding its hooks next to the real file.
+    """
+    return os.path.dirname(os.path.realpath(path))
+
+
 def load_definition(path, loader=None):
     """Read a definition file (YAML) and return it validated and in normal form."""
     if not os.path.isfile(path):
@@ -501,7 +510,7 @@ def load_definition(path, loader=None):
         data = loader(text)
     except Exception as exc:  # the YAML parser's own message names the line
         raise DefinitionError(["%s: not valid YAML: %s" % (path, exc)])
-    return validate_definition(data, base_dir=os.path.dirname(os.path.abspath(path)))
+    return validate_definition(data, base_dir=definition_base_dir(path))
 
 
 def planned_nodes(definition):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import os
 
+import yaml
+
 import pytest
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
@@ -981,3 +983,19 @@ def test_xfs_volume_below_300mib_is_refused_naming_the_size():
     assert err.value.problems == [
         "cluster.nodes.frontend.volumes[0].size: '256MiB' is too small for xfs, which needs at "
         "least 300MiB; give a larger size or filesystem ext4"]
+
+
+def test_relative_paths_follow_a_symlinked_definition(tmp_path):
+    real = tmp_path / "real"
+    (real / "hooks").mkdir(parents=True)
+    (real / "hooks" / "site.yml").write_text("---\n[]\n")
+    definition = real / "cluster.yml"
+    definition.write_text(yaml.safe_dump({"cluster": {
+        "name": "demo", "nodes": {"frontend": {"count": 1}},
+        "hooks": {"after": ["hooks/site.yml"]}}}))
+    linked = tmp_path / "elsewhere"
+    linked.symlink_to(real, target_is_directory=True)
+
+    result = load_definition(str(linked / "cluster.yml"))
+
+    assert result["hooks"]["after"] == [str(real / "hooks" / "site.yml")]
