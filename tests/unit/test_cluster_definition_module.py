@@ -19,6 +19,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.modules.cluster_definitio
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(REPO_ROOT, "examples", "local", "cluster.yml")
+OPENSTACK_EXAMPLE = os.path.join(REPO_ROOT, "examples", "openstack", "cluster.yml")
 
 VALID = """\
 plugin: gridcloud.arc_cluster.cluster
@@ -112,6 +113,19 @@ def test_the_shipped_example_is_valid(no_commands):
     assert result["definition"]["name"] == "demo"
     assert [node["name"] for node in result["planned_nodes"]] == [
         "demo-frontend001", "demo-compute001", "demo-compute002"]
+
+
+def test_the_shipped_openstack_example_is_valid(no_commands):
+    result = run_module(main, {"path": str(OPENSTACK_EXAMPLE)})
+
+    assert not result.get("failed"), result
+    definition = result["definition"]
+    assert definition["provider"] == "openstack"
+    assert definition["openstack"]["cloud"] == "mycloud"
+    assert definition["nodes"]["frontend"]["volumes"][0]["mount"] == "/srv/grid"
+    assert definition["hooks"]["after"][0].endswith("examples/hooks/site-after.yml")
+    assert [node["name"] for node in result["planned_nodes"]] == [
+        "grid1-frontend001"] + ["grid1-compute%03d" % i for i in range(1, 5)]
 
 
 def test_invalid_file_lists_every_problem(no_commands, tmp_path):
