@@ -63,6 +63,7 @@ import subprocess
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
+from ansible.template import trust_as_template
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
     DefinitionError,
@@ -104,6 +105,22 @@ def _plain(value):
     return value
 
 
+def _trusted(value):
+    """``value`` with every string marked as a template Ansible may render.
+
+    ansible-core 2.19 does not render templates that come from inventory plugins unless they
+    are marked trusted. ``cluster.vars`` is the user's own file, as trusted as their group_vars,
+    so ``"{{ lookup('ansible.builtin.env', 'ACT_SOURCE') }}"`` there works as it would there.
+    """
+    if isinstance(value, dict):
+        return {key: _trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    if isinstance(value, str):
+        return trust_as_template(value)
+    return value
+
+
 class InventoryModule(BaseInventoryPlugin):
     NAME = "gridcloud.arc_cluster.cluster"
 
@@ -139,7 +156,7 @@ class InventoryModule(BaseInventoryPlugin):
         inventory.set_variable("all", "gridcloud_definition", definition)
         inventory.set_variable("all", "gridcloud_secrets_dir", definition["secrets_dir"])
         for key, value in definition["vars"].items():
-            inventory.set_variable("all", key, value)
+            inventory.set_variable("all", key, _trusted(value))
         inventory.add_group(SURPLUS_GROUP)
         inventory.add_group(PLANNED_GROUP)
         planned = planned_nodes(definition)
