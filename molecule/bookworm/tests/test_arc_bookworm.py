@@ -1,0 +1,51 @@
+"""ARC 6 on Debian 12: A-REX in mode internal on the frontend, a job through SLURM 22.05."""
+
+import base64
+import re
+import shlex
+
+import testinfra
+
+testinfra_hosts = ["molbw-frontend001"]
+
+WORKER = "molbw-compute001"
+HELLO = ('&(executable="/bin/sh")(arguments="-c" "echo hello from $(hostname) as $(id -un)")'
+         '(stdout="out.txt")(jobname="hello")')
+
+
+def as_grid(host, script):
+    return host.run("cd /home/grid && runuser -u grid -- bash -c %s" % shlex.quote(script))
+
+
+def test_arc_is_the_distributions_6(host):
+    assert host.package("nordugrid-arc-arex").version.startswith("6.")
+
+
+def test_arc_conf_passes_arcctl_verify_without_errors(host):
+    verify = host.run("arcctl config verify")
+    assert verify.rc == 0, verify.stderr
+    assert "[ERROR]" not in verify.stdout + verify.stderr
+
+
+def test_a_rex_runs_as_grid_with_nothing_listening(host):
+    assert host.service("arc-arex").is_running
+    assert host.service("arc-arex").is_enabled
+    assert host.check_output("ps -o user= -C arched").split() == ["grid"]
+    assert not host.socket("tcp://0.0.0.0:443").is_listening
+
+
+def test_internal_job_runs_on_the_worker_and_comes_back(host):
+    host.run("echo %s | base64 -d > /tmp/hello.xrsl && chmod 644 /tmp/hello.xrsl"
+             % base64.b64encode(HELLO.encode()).decode())
+    sub = as_grid(host, "arcsub -C localhost -T internal /tmp/hello.xrsl")
+    assert sub.rc == 0, sub.stdout + sub.stderr
+    job_id = re.search(r"Job submitted with jobid: (\S+)", sub.stdout).group(1)
+    wait = as_grid(host, "for i in $(seq 80); do s=$(arcstat %s 2>/dev/null | sed -n 's/^ State: //p');"
+                         " case $s in Finished|Failed|Killed|Deleted) echo $s; exit 0;; esac; sleep 3;"
+                         " done; echo timeout $s" % job_id)
+    assert wait.stdout.strip() == "Finished"
+    get = as_grid(host, "rm -rf results && mkdir results && cd results && arcget -D . %s" % job_id)
+    assert get.rc == 0, get.stdout + get.stderr
+    out = host.file("/home/grid/results/%s/out.txt" % job_id.rsplit("/", 1)[-1])
+    assert out.content_string == "hello from %s as grid\n" % WORKER
+    assert testinfra.get_host("podman://%s" % WORKER).file("/srv/grid/session").is_directory
