@@ -317,8 +317,16 @@ class ArcJob:
         short = job_id.rstrip("/").rsplit("/", 1)[-1]
         if not re.match(r"^[0-9a-zA-Z]{10,}$", short):
             return None
-        parts = [short[0:3], short[3:6], short[6:9], short[9:]]
-        diag = os.path.join(controldir_of(self.params["arc_conf"]), "jobs", *parts, "diag")
+        controldir = controldir_of(self.params["arc_conf"])
+        chunks = [short[i:i + 3] for i in range(0, len(short), 3)]
+        candidates = [
+            # ARC 7: jobs/c90/1c6/38e/79d/diag for job c901c638e79d
+            os.path.join(controldir, "jobs", *chunks, "diag"),
+            os.path.join(controldir, "jobs", short[0:3], short[3:6], short[6:9], short[9:], "diag"),
+            # ARC 6: one flat directory of job.<id>.<kind> files
+            os.path.join(controldir, "job.%s.diag" % short),
+        ]
+        diag = next((path for path in candidates if os.path.isfile(path)), candidates[0])
         code = None
         try:
             with open(diag) as handle:

@@ -227,3 +227,13 @@ def test_controldir_of_reads_the_arex_block_only(tmp_path):
                     "[arex/cache]\ncachedir=/c\n")
     assert arc_job.controldir_of(str(conf)) == "/var/spool/x"
     assert arc_job.controldir_of(str(tmp_path / "missing")) == "/var/spool/arc/jobstatus"
+
+
+def test_arc6_exit_code_comes_from_the_flat_control_dir(ansible_module, fake_arc, clock, controldir):
+    """ARC 6 job ids are long random strings, their files job.<id>.<kind> in the control dir."""
+    arc_conf, control = controldir
+    job_id = "file:///srv/grid/session/l5LODm1wRqAozECQqnsECsHmABFKDmABFKDmywGKDmABFKDmaRmLzm"
+    fake_arc.next_jobs.append(FakeJob(job_id, ["Finished"]))
+    (control / ("job.%s.diag" % job_id.rsplit("/", 1)[-1])).write_text("nodename=w1\nexitcode=0\n")
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "arc_conf": arc_conf})
+    assert (result["state"], result["exit_code"]) == ("Finished", 0)
