@@ -25,13 +25,9 @@ description:
     C(<tmp.dir>/<ARC job id>).
 author:
   - gridcloud.arc_cluster contributors
+extends_documentation_fragment:
+  - gridcloud.arc_cluster.job
 options:
-  xrsl:
-    description: The job description (xRSL) itself. Exactly one of O(xrsl) and O(src) is needed.
-    type: str
-  src:
-    description: Path of a file on the aCT host holding the job description.
-    type: path
   site:
     description:
       - Name of a site in aCT's configuration (C(sites)); the job's cluster list is the site's
@@ -61,24 +57,6 @@ options:
     description: Id of the proxy in aCT's C(proxies) table the job is submitted with.
     type: int
     default: 1
-  wait:
-    description: Wait until the job reaches a final state in aCT.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait for a final state; the module fails after that, returning the ids.
-    type: int
-    default: 600
-  poll_interval:
-    description: Seconds between two looks at the job.
-    type: int
-    default: 5
-  fail_on_job_failure:
-    description:
-      - Fail when the job ends in a state other than C(done) or with a non-zero exit code. With
-        V(false) the result describes the failed job and the module succeeds.
-    type: bool
-    default: true
   venv:
     description: aCT's venv (its python runs the database script).
     type: path
@@ -192,9 +170,11 @@ outputs:
 
 import json
 import os
-import time
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.job_module import (
+    JobError,
+    JobModule,
+)
 
 FINAL_STATES = ("done", "donefailed", "failed", "cancelled", "lost")
 COLUMNS = ["id", "arcstate", "cluster", "clusterlist", "IDFromEndpoint", "JobID", "State",
@@ -246,28 +226,15 @@ except Exception as exc:
 '''
 
 
-class ActJobError(Exception):
-    """A failure with a message for the user; ``result`` holds what is known so far."""
-
-    def __init__(self, msg, **result):
-        super().__init__(msg)
-        self.result = result
-
-
-class ActJob:
+class ActJob(JobModule):
+    name = "act_job"
     argument_spec = {
-        "xrsl": {"type": "str"},
-        "src": {"type": "path"},
         "site": {"type": "str"},
         "queue": {"type": "str", "default": "main"},
         "clusterlist": {"type": "list", "elements": "str"},
         "appjobid": {"type": "str", "default": "ansible"},
         "downloadfiles": {"type": "str", "default": ""},
         "proxyid": {"type": "int", "default": 1},
-        "wait": {"type": "bool", "default": True},
-        "timeout": {"type": "int", "default": 600},
-        "poll_interval": {"type": "int", "default": 5},
-        "fail_on_job_failure": {"type": "bool", "default": True},
         "venv": {"type": "path", "default": "/opt/act"},
         "config": {"type": "path", "default": "/etc/act/aCTConfigARC.yaml"},
         "service": {"type": "str", "default": "act"},
@@ -278,19 +245,16 @@ class ActJob:
         "required_one_of": [("xrsl", "src"), ("site", "clusterlist")],
     }
 
-    def __init__(self):
-        self.ansible = AnsibleModule(argument_spec=self.argument_spec, **self.module_kwargs)
-        self.params = self.ansible.params
-        self.result = {"changed": False, "act_id": None, "arc_id": None, "job_url": None,
-                       "state": None, "arc_state": None, "exit_code": None, "clusterlist": [],
-                       "output_dir": None, "outputs": []}
+    initial_result = {"act_id": None, "arc_id": None, "job_url": None, "state": None,
+                      "arc_state": None, "exit_code": None, "clusterlist": [], "output_dir": None,
+                      "outputs": []}
 
     # ------------------------------------------------------------------ aCT
     def helper(self, **request):
-        """Run HELPER with aCT's python; return its answer, raising ActJobError on an error."""
+        """Run HELPER with aCT's python; return its answer, raising JobError on an error."""
         python = os.path.join(self.params["venv"], "bin", "python")
         if not os.path.exists(python):
-            raise ActJobError("aCT's venv %s has no bin/python: is aCT installed on this host "
+            raise JobError("aCT's venv %s has no bin/python: is aCT installed on this host "
                               "(the act role with act_install_source git or path)?" % self.params["venv"])
         request["config"] = self.params["config"]
         env = {"ACTCONFIGARC": self.params["config"], "VIRTUAL_ENV": self.params["venv"]}
@@ -299,17 +263,17 @@ class ActJob:
         try:
             answer = json.loads(out)
         except ValueError:
-            raise ActJobError("aCT's python failed (rc=%s): %s" % (rc, (err or out or "no output").strip()[-2000:]))
+            raise JobError("aCT's python failed (rc=%s): %s" % (rc, (err or out or "no output").strip()[-2000:]))
         kind = answer.get("error")
         if kind == "config":
-            raise ActJobError("cannot read aCT's configuration %s: %s" % (self.params["config"], answer["msg"]))
+            raise JobError("cannot read aCT's configuration %s: %s" % (self.params["config"], answer["msg"]))
         if kind == "xrsl":
-            raise ActJobError("the job description is not valid xRSL: %s" % answer["msg"])
+            raise JobError("the job description is not valid xRSL: %s" % answer["msg"])
         if kind == "db":
-            raise ActJobError("cannot use aCT's database (is MariaDB running, are the tables made by "
+            raise JobError("cannot use aCT's database (is MariaDB running, are the tables made by "
                               "actbootstrap?): %s" % answer["msg"])
         if kind:
-            raise ActJobError(answer.get("msg") or kind)
+            raise JobError(answer.get("msg") or kind)
         return answer
 
     def check_running(self):
@@ -318,7 +282,7 @@ class ActJob:
             return
         rc, out, _err = self.ansible.run_command(["systemctl", "is-active", service])
         if rc != 0:
-            raise ActJobError("aCT is not running (systemctl is-active %s: %s): start it with "
+            raise JobError("aCT is not running (systemctl is-active %s: %s): start it with "
                               "systemctl start %s, or run the act role" % (service, out.strip() or "unknown", service))
 
     def clusterlist(self, sites):
@@ -327,15 +291,15 @@ class ActJob:
         if self.params["site"] is not None:
             site = self.params["site"]
             if site not in endpoints:
-                raise ActJobError("site %s is unknown to aCT; its sites are: %s. Add it to act_sites "
+                raise JobError("site %s is unknown to aCT; its sites are: %s. Add it to act_sites "
                                   "(the act role) or name one of those." % (site, known))
             return ["%s/%s" % (endpoints[site], self.params["queue"])]
         entries = [entry.strip().rstrip("/") for entry in self.params["clusterlist"] if entry.strip()]
         if not entries:
-            raise ActJobError("clusterlist is empty")
+            raise JobError("clusterlist is empty")
         for entry in entries:
             if not any(entry == url or entry.startswith(url + "/") for url in endpoints.values()):
-                raise ActJobError("cluster %s is not under the endpoint of a site aCT knows (%s): aCT "
+                raise JobError("cluster %s is not under the endpoint of a site aCT knows (%s): aCT "
                                   "would never submit the job. Add the site to act_sites." % (entry, known))
         return entries
 
@@ -353,32 +317,30 @@ class ActJob:
         if self.result["arc_id"] and tmpdir:
             output_dir = os.path.join(tmpdir, self.result["arc_id"])
             self.result["output_dir"] = output_dir
-            outputs = []
-            for root, _dirs, files in os.walk(output_dir):
-                outputs.extend(os.path.join(root, name) for name in files)
-            self.result["outputs"] = sorted(outputs)
+            self.result["outputs"] = self.files_under(output_dir)
 
     def wait(self, act_id, tmpdir):
-        deadline = time.monotonic() + self.params["timeout"]
-        while True:
+        def finished():
             job = self.helper(kind="status", id=act_id, columns=COLUMNS).get("job")
             if not job:
-                raise ActJobError("job %s disappeared from aCT's arcjobs table" % act_id)
+                raise JobError("job %s disappeared from aCT's arcjobs table" % act_id)
             self.describe(job, tmpdir)
-            if self.result["state"] in FINAL_STATES:
-                return
-            if time.monotonic() >= deadline:
-                raise ActJobError("aCT job %s did not reach a final state within %ss (last state: %s%s)"
-                                  % (act_id, self.params["timeout"], self.result["state"],
-                                     ", ARC state " + self.result["arc_state"] if self.result["arc_state"] else ""))
-            time.sleep(max(self.params["poll_interval"], 0))
+            return self.result["state"] in FINAL_STATES
+
+        def timeout_message():
+            arc_state = self.result["arc_state"]
+            return ("aCT job %s did not reach a final state within %ss (last state: %s%s)"
+                    % (act_id, self.params["timeout"], self.result["state"],
+                       ", ARC state " + arc_state if arc_state else ""))
+
+        self.poll(finished, timeout_message)
 
     # ------------------------------------------------------------------ main
     def run(self):
         xrsl = self.params["xrsl"]
         if self.params["src"] is not None:
             if not os.path.isfile(self.params["src"]):
-                raise ActJobError("src: %s is not a file on the aCT host" % self.params["src"])
+                raise JobError("src: %s is not a file on the aCT host" % self.params["src"])
             with open(self.params["src"]) as handle:
                 xrsl = handle.read()
         self.check_running()
@@ -398,22 +360,10 @@ class ActJob:
         self.wait(act_id, checked.get("tmpdir"))
         failed = self.result["state"] != "done" or self.result["exit_code"] not in (0, None)
         if failed and self.params["fail_on_job_failure"]:
-            raise ActJobError("aCT job %s ended %s (ARC state %s, exit code %s)%s"
+            raise JobError("aCT job %s ended %s (ARC state %s, exit code %s)%s"
                               % (act_id, self.result["state"], self.result["arc_state"],
                                  self.result["exit_code"],
                                  ": " + self.result["job_error"] if self.result.get("job_error") else ""))
-
-    def __call__(self):
-        try:
-            self.run()
-        except ActJobError as exc:
-            self.result.update(exc.result)
-            self.ansible.fail_json(msg=str(exc), **self.result)
-        except OSError as exc:
-            self.ansible.fail_json(msg="%s: %s" % (exc.filename or "act_job", exc.strerror or exc),
-                                   **self.result)
-        self.ansible.exit_json(**self.result)
-
 
 def main():
     ActJob()()

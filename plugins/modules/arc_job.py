@@ -24,13 +24,9 @@ description:
     ignores that line and judges by exit codes and job states."
 author:
   - gridcloud.arc_cluster contributors
+extends_documentation_fragment:
+  - gridcloud.arc_cluster.job
 options:
-  xrsl:
-    description: The job description (xRSL) itself. Exactly one of O(xrsl) and O(src) is needed.
-    type: str
-  src:
-    description: Path of a file on the target holding the job description.
-    type: path
   endpoint:
     description: The CE (C(arcsub -C)); V(localhost) for the INTERNAL interface on the CE host.
     type: str
@@ -42,18 +38,6 @@ options:
     type: str
     default: internal
     choices: [internal, arcrest]
-  wait:
-    description: Wait until the job reaches a final state (and fetch its outputs to O(dest)).
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait for a final state; the module fails after that, returning the job id.
-    type: int
-    default: 600
-  poll_interval:
-    description: Seconds between two C(arcstat) calls.
-    type: int
-    default: 5
   dest:
     description:
       - Directory to download the outputs into (C(arcget -D)); each job gets a subdirectory
@@ -63,12 +47,6 @@ options:
     description: Leave the job's files on the CE after fetching (C(arcget --keep)).
     type: bool
     default: false
-  fail_on_job_failure:
-    description:
-      - Fail when the job ends in a state other than C(Finished) or with a non-zero exit code.
-        With V(false) the result describes the failed job and the module succeeds.
-    type: bool
-    default: true
   arc_conf:
     description:
       - The CE's arc.conf, read for its C(controldir) when the client does not report the exit
@@ -163,23 +141,17 @@ stdout:
 import os
 import re
 import tempfile
-import time
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.job_module import (
+    JobError,
+    JobModule,
+)
 
 HARMLESS = ("INTERNALClient is not initialized",)
 FINAL_STATES = ("Finished", "Failed", "Killed", "Deleted")
 JOB_ID_RE = re.compile(r"^Job submitted with jobid:\s*(\S+)", re.MULTILINE)
 RESULTS_RE = re.compile(r"^Results stored at:\s*(\S+)", re.MULTILINE)
 STDOUT_LIMIT = 65536
-
-
-class ArcJobError(Exception):
-    """A failure with a message for the user; ``result`` holds what is known so far."""
-
-    def __init__(self, msg, **result):
-        super().__init__(msg)
-        self.result = result
 
 
 def meaningful(text):
@@ -215,18 +187,13 @@ def controldir_of(arc_conf):
     return controldir
 
 
-class ArcJob:
+class ArcJob(JobModule):
+    name = "arc_job"
     argument_spec = {
-        "xrsl": {"type": "str"},
-        "src": {"type": "path"},
         "endpoint": {"type": "str", "default": "localhost"},
         "interface": {"type": "str", "default": "internal", "choices": ["internal", "arcrest"]},
-        "wait": {"type": "bool", "default": True},
-        "timeout": {"type": "int", "default": 600},
-        "poll_interval": {"type": "int", "default": 5},
         "dest": {"type": "path"},
         "keep": {"type": "bool", "default": False},
-        "fail_on_job_failure": {"type": "bool", "default": True},
         "arc_conf": {"type": "path", "default": "/etc/arc.conf"},
     }
     module_kwargs = {
@@ -234,12 +201,7 @@ class ArcJob:
         "mutually_exclusive": [("xrsl", "src")],
         "required_one_of": [("xrsl", "src")],
     }
-
-    def __init__(self):
-        self.ansible = AnsibleModule(argument_spec=self.argument_spec, **self.module_kwargs)
-        self.params = self.ansible.params
-        self.result = {"changed": False, "job_id": None, "state": None, "exit_code": None,
-                       "outputs": [], "stdout": ""}
+    initial_result = {"job_id": None, "state": None, "exit_code": None, "outputs": [], "stdout": ""}
 
     # ------------------------------------------------------------------ commands
     def _run(self, args, cwd=None):
@@ -254,7 +216,7 @@ class ArcJob:
         left = out.strip().splitlines()[-1].strip() if out.strip() else ""
         if rc != 0 or not re.match(r"^-?\d+$", left) or int(left) <= 0:
             detail = meaningful(err) or meaningful(out) or "no proxy"
-            raise ArcJobError(
+            raise JobError(
                 "no valid X.509 proxy for the user the module runs as (%s). Make one with "
                 "arcproxy as that user (the arc_ce role does it for its submit user), or run "
                 "the module as that user (become_user)." % detail.replace("\n", " "))
@@ -265,7 +227,7 @@ class ArcJob:
         match = JOB_ID_RE.search(out)
         if rc == 0 and match:
             return match.group(1)
-        raise ArcJobError(self._submit_error(rc, meaningful(out + "\n" + err)))
+        raise JobError(self._submit_error(rc, meaningful(out + "\n" + err)))
 
     def _submit_error(self, rc, said):
         endpoint = self.params["endpoint"]
@@ -294,20 +256,23 @@ class ArcJob:
         return fields["State"], fields, ""
 
     def wait(self, job_id):
-        deadline = time.monotonic() + self.params["timeout"]
-        state, fields, said = None, {}, ""
-        while True:
-            state, fields, said = self.status(job_id)
+        last = {"state": None, "fields": {}, "said": ""}
+
+        def finished():
+            state, last["fields"], last["said"] = self.status(job_id)
+            last["state"] = state
             if state is not None:
                 self.result["state"] = state
-            if state in FINAL_STATES:
-                return fields
-            if time.monotonic() >= deadline:
-                raise ArcJobError(
-                    "job %s did not reach a final state within %ss (last state: %s%s)"
-                    % (job_id, self.params["timeout"], state or "unknown",
+            return state in FINAL_STATES
+
+        def timeout_message():
+            said = last["said"]
+            return ("job %s did not reach a final state within %ss (last state: %s%s)"
+                    % (job_id, self.params["timeout"], last["state"] or "unknown",
                        "; arcstat said: " + said.replace("\n", " ") if said else ""))
-            time.sleep(max(self.params["poll_interval"], 0))
+
+        self.poll(finished, timeout_message)
+        return last["fields"]
 
     def exit_code(self, job_id, fields):
         if re.match(r"^-?\d+$", fields.get("Exit Code", "")):
@@ -349,15 +314,12 @@ class ArcJob:
         rc, out, err = self._run(args + [job_id], cwd=dest)
         match = RESULTS_RE.search(out)
         if rc != 0 or not match:
-            raise ArcJobError("arcget could not fetch the outputs of job %s into %s: %s"
+            raise JobError("arcget could not fetch the outputs of job %s into %s: %s"
                               % (job_id, dest, meaningful(out + "\n" + err).replace("\n", " ")
                                  or "rc=%s" % rc))
         output_dir = os.path.normpath(os.path.join(dest, match.group(1)))
         self.result["output_dir"] = output_dir
-        outputs = []
-        for root, _dirs, files in os.walk(output_dir):
-            outputs.extend(os.path.join(root, name) for name in files)
-        self.result["outputs"] = sorted(outputs)
+        self.result["outputs"] = self.files_under(output_dir)
         stdout_name = fields.get("Stdout")
         if stdout_name:
             path = os.path.join(output_dir, stdout_name.lstrip("/"))
@@ -369,7 +331,7 @@ class ArcJob:
     def run(self):
         src = self.params["src"]
         if src is not None and not os.path.isfile(src):
-            raise ArcJobError("src: %s is not a file on %s" % (src, "the target"))
+            raise JobError("src: %s is not a file on %s" % (src, "the target"))
         self.check_proxy()
         if self.ansible.check_mode:
             self.result["changed"] = True
@@ -397,21 +359,9 @@ class ArcJob:
             self.fetch(job_id, fields)
         failed = self.result["state"] != "Finished" or self.result["exit_code"] not in (0, None)
         if failed and self.params["fail_on_job_failure"]:
-            raise ArcJobError("job %s ended %s with exit code %s%s"
+            raise JobError("job %s ended %s with exit code %s%s"
                               % (job_id, self.result["state"], self.result["exit_code"],
                                  ": " + fields["Job Error"] if fields.get("Job Error") else ""))
-
-    def __call__(self):
-        try:
-            self.run()
-        except ArcJobError as exc:
-            self.result.update(exc.result)
-            self.ansible.fail_json(msg=str(exc), **self.result)
-        except OSError as exc:
-            self.ansible.fail_json(msg="%s: %s" % (exc.filename or "arc_job", exc.strerror or exc),
-                                   **self.result)
-        self.ansible.exit_json(**self.result)
-
 
 def main():
     ArcJob()()

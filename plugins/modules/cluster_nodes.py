@@ -22,11 +22,9 @@ description:
     volume data.
 author:
   - gridcloud.arc_cluster contributors
+extends_documentation_fragment:
+  - gridcloud.arc_cluster.provider
 options:
-  cluster:
-    description: Name of the cluster.
-    type: str
-    required: true
   kind:
     description:
       - The node kind, for example V(frontend) or V(compute).
@@ -63,21 +61,6 @@ options:
     description: Seconds to wait for one node to boot.
     type: int
     default: 300
-  provider:
-    description: Where the nodes run.
-    type: str
-    default: podman
-    choices: [podman, openstack]
-  provider_settings:
-    description:
-      - Settings of the provider, as in the C(podman) key of a cluster definition.
-      - For podman C(network), C(subnet), C(image), C(capabilities) (added to C(SYS_ADMIN) and C(MKNOD)),
-        C(apt_cache_dir) (host directory with one apt archive cache per node slot; empty to
-        disable), C(volume_dir), C(shared_dirs) (directories shared by every node of the
-        cluster, each a podman volume mounted at the same path; removed with O(state=absent)
-        and no O(kind)) and C(mounts) (extra C(--volume) arguments).
-    type: dict
-    default: {}
 attributes:
   check_mode:
     support: full

@@ -21,11 +21,9 @@ description:
   - This module never formats anything and never shrinks a volume.
 author:
   - gridcloud.arc_cluster contributors
+extends_documentation_fragment:
+  - gridcloud.arc_cluster.provider
 options:
-  cluster:
-    description: Name of the cluster.
-    type: str
-    required: true
   node:
     description: Name of the node the volume belongs to, for example V(demo-frontend001).
     type: str
@@ -53,15 +51,6 @@ options:
     type: str
     default: keep
     choices: [keep, delete]
-  provider:
-    description: Where the node runs.
-    type: str
-    default: podman
-    choices: [podman, openstack]
-  provider_settings:
-    description: Settings of the provider; for podman C(volume_dir) (default C(/var/lib/gridcloud/volumes)).
-    type: dict
-    default: {}
 attributes:
   check_mode:
     support: full

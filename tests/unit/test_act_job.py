@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils import job_module
 from ansible_collections.gridcloud.arc_cluster.plugins.modules import act_job
 
 FAKE_ACT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_act")
@@ -64,7 +65,7 @@ def act(tmp_path, monkeypatch):
         return real(self, args, environ_update=env, **kwargs)
 
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
-    monkeypatch.setattr(act_job.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(job_module.time, "sleep", lambda seconds: None)
     return fake
 
 
@@ -163,7 +164,7 @@ def test_failed_job_fails_unless_asked_not_to(ansible_module, act):
 
 def test_timeout_names_the_last_state(ansible_module, act, monkeypatch):
     ticks = iter(range(0, 10000, 100))
-    monkeypatch.setattr(act_job.time, "monotonic", lambda: next(ticks))
+    monkeypatch.setattr(job_module.time, "monotonic", lambda: next(ticks))
     act.state["next_states"] = [{"arcstate": "submitted", "State": "Queuing"}] * 5
     act.save()
     result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250))

@@ -9,6 +9,7 @@ import pytest
 
 from fake_arc import AREX_DOWN, NO_INFO, NOT_HEALTHY, FakeArc, FakeJob
 
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils import job_module
 from ansible_collections.gridcloud.arc_cluster.plugins.modules import arc_job
 
 HELLO = ('&(executable="/bin/sh")(arguments="-c" "echo hello from $(hostname)")'
@@ -18,7 +19,7 @@ REST_ID = "https://ce.example.org:443/arex/rest/1.0/jobs/ca619bde9869"
 
 
 class Clock:
-    """time.monotonic and time.sleep of the module: sleeping advances the clock."""
+    """time.monotonic and time.sleep of the job modules: sleeping advances the clock."""
 
     def __init__(self):
         self.now = 1000.0
@@ -49,8 +50,8 @@ def fake_arc(ansible_module, monkeypatch):  # pylint: disable=unused-argument
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(arc_job.time, "monotonic", clock.monotonic)
-    monkeypatch.setattr(arc_job.time, "sleep", clock.sleep)
+    monkeypatch.setattr(job_module.time, "monotonic", clock.monotonic)
+    monkeypatch.setattr(job_module.time, "sleep", clock.sleep)
     return clock
 
 

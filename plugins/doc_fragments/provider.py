@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gridcloud.arc_cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """The options every cluster module has (plugins/module_utils/cluster_module.py)."""
+
+    DOCUMENTATION = r"""
+options:
+  cluster:
+    description: Name of the cluster.
+    type: str
+    required: true
+  provider:
+    description: Where the nodes run.
+    type: str
+    default: podman
+    choices: [podman, openstack]
+  provider_settings:
+    description:
+      - Settings of the provider, as in the provider's key of a cluster definition (C(podman));
+        each module uses those it needs.
+      - For podman C(network), C(subnet), C(image), C(capabilities) (added to C(SYS_ADMIN) and
+        C(MKNOD)), C(apt_cache_dir) (host directory with one apt archive cache per node slot;
+        empty to disable), C(volume_dir) (where volume files live, default
+        C(/var/lib/gridcloud/volumes)), C(shared_dirs) (directories shared by every node of the
+        cluster, each a podman volume mounted at the same path; removed by
+        M(gridcloud.arc_cluster.cluster_nodes) with O(ignore:state=absent) and no O(ignore:kind))
+        and C(mounts) (extra C(--volume) arguments).
+    type: dict
+    default: {}
+"""
