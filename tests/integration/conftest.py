@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
@@ -36,6 +37,11 @@ class Result:
         self.output = proc.stdout + proc.stderr
 
     @property
+    def flat(self):
+        """The output on one line (wrapped messages joined), for searching."""
+        return " ".join(self.output.split())
+
+    @property
     def recap(self):
         """{host: {"ok":, "changed":, "unreachable":, "failed":}} from the PLAY RECAP."""
         recap = {}
@@ -45,13 +51,26 @@ class Result:
         return recap
 
 
+def run_ansible(command, *args, timeout=1200, env=None):
+    """Run ``ansible`` or ``ansible-playbook`` from the repository root, without colours."""
+    environment = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", **(env or {}))
+    proc = subprocess.run([command, *args], cwd=ROOT, env=environment, capture_output=True,
+                          text=True, check=False, timeout=timeout)
+    return Result(proc)
+
+
 def run_playbook(playbook, definition, *extra):
     """Run one of the collection's playbooks with the definition as inventory."""
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", str(definition), "gridcloud.arc_cluster.%s" % playbook,
-         *extra],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=1200)
-    return Result(proc)
+    return run_ansible("ansible-playbook", "-i", str(definition),
+                       "gridcloud.arc_cluster.%s" % playbook, *extra)
+
+
+def check_with_inventory(tmp_path, inventory, playbook, extra_vars=None):
+    """Run ``playbook`` in check mode on ``inventory`` (a dict, written to tmp_path)."""
+    path = tmp_path / "inventory.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    return run_ansible("ansible-playbook", "--check", "-i", str(path), str(playbook),
+                       "-e", json.dumps(extra_vars or {}), timeout=300)
 
 
 def created_cluster(definition):

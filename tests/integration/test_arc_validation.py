@@ -5,14 +5,11 @@ mode, so even a validation that wrongly passed would change nothing here. The nf
 carries nfs_server_exported_paths as an inventory variable, as the nfs_server role's fact would.
 """
 
-import json
 import os
-import subprocess
 
 import pytest
-import yaml
 
-from conftest import ROOT
+from conftest import check_with_inventory
 
 PLAYBOOK = os.path.join(os.path.dirname(__file__), "arc_validation", "playbook.yml")
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3"}
@@ -27,14 +24,8 @@ def run(tmp_path, extra_vars=None, exports=None):
         "slurm_controller": {"hosts": {"ce1": {}}},
         "nfs_server": {"hosts": {"nfs1": nfs_vars}},
     }}}
-    path = tmp_path / "inventory.yml"
-    path.write_text(yaml.safe_dump(inventory))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.run(
-        ["ansible-playbook", "--check", "-i", str(path), PLAYBOOK,
-         "-e", json.dumps(extra_vars or {})],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-    return proc.returncode, " ".join((proc.stdout + proc.stderr).split())
+    result = check_with_inventory(tmp_path, inventory, PLAYBOOK, extra_vars)
+    return result.rc, result.flat
 
 
 @pytest.mark.parametrize("extra, message", [

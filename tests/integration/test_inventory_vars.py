@@ -3,12 +3,10 @@ group_vars (ansible-core 2.19 leaves templates from inventory plugins unrendered
 plugin marks them trusted)."""
 
 import json
-import os
-import subprocess
 
 import yaml
 
-from conftest import ROOT
+from conftest import run_ansible
 
 
 def test_templates_in_cluster_vars_are_rendered(tmp_path, monkeypatch):
@@ -27,14 +25,11 @@ def test_templates_in_cluster_vars_are_rendered(tmp_path, monkeypatch):
     }))
     monkeypatch.setenv("GRIDCLOUD_TEST_VALUE", "from the environment")
 
-    proc = subprocess.run(
-        ["ansible", "localhost", "-i", str(definition), "-m", "ansible.builtin.debug",
-         "-a", "msg={{ [plain, from_env, nested] | to_json }}"],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
-        env=dict(os.environ, ANSIBLE_CALLBACK_RESULT_FORMAT="json",
-                 ANSIBLE_NOCOLOR="1", ANSIBLE_LOAD_CALLBACK_PLUGINS="0"))
+    result = run_ansible("ansible", "localhost", "-i", str(definition), "-m", "ansible.builtin.debug",
+                         "-a", "msg={{ [plain, from_env, nested] | to_json }}", timeout=120,
+                         env={"ANSIBLE_CALLBACK_RESULT_FORMAT": "json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "0"})
 
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    shown = proc.stdout.split("=>", 1)[1]
+    assert result.rc == 0, result.output
+    shown = result.output.split("=>", 1)[1]
     assert json.loads(json.loads(shown)["msg"]) == [
         "as written", "from the environment", {"list": [2, 3]}]

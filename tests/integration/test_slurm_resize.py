@@ -7,6 +7,7 @@ slurm.conf, and the job finished rather than being killed. Last, destroy is refu
 waits or runs (nothing removed), and goes through with cluster_destroy_force.
 """
 
+import re
 import time
 
 import pytest
@@ -59,6 +60,21 @@ def test_resize_out_adds_a_worker_that_registers(scaled_out):
     assert cluster_containers(CLUSTER) == [
         "itscale-compute001", "itscale-compute002", "itscale-frontend001"]
     assert sinfo_nodes() == {"itscale-compute001": "idle", NEW_WORKER: "idle"}
+
+
+def smoke_summary(result):
+    """The closing report's smoke line of a playbook run, and the checks that passed."""
+    summary = re.findall(r"smoke test: (\d+) passed, (\d+) skipped, (\d+) failed", result.output)
+    assert summary, result.output[-3000:]
+    passed = set(re.findall(r"passed +(SLURM job on \S+)", result.output))
+    return tuple(int(n) for n in summary[-1]), passed
+
+
+def test_the_smoke_test_after_resize_out_passes_on_both_workers(scaled_out):
+    (passed, _skipped, failed), checks = smoke_summary(scaled_out)
+    assert failed == 0
+    assert passed >= 2
+    assert {"SLURM job on itscale-compute001", "SLURM job on %s" % NEW_WORKER} <= checks
 
 
 def test_the_new_worker_has_the_clusters_munge_key(scaled_out):
@@ -118,6 +134,13 @@ def test_scale_in_waits_for_the_job_then_removes_the_worker(scaled_in, running_j
     assert cluster_containers(CLUSTER) == ["itscale-compute001", "itscale-frontend001"]
     job = on_controller("scontrol --oneliner show job %s" % running_job)
     assert "JobState=COMPLETED" in job.stdout, job.stdout + job.stderr
+
+
+def test_the_smoke_test_after_resize_in_passes_on_the_remaining_worker(scaled_in):
+    (passed, _skipped, failed), checks = smoke_summary(scaled_in)
+    assert failed == 0
+    assert passed >= 1
+    assert checks == {"SLURM job on itscale-compute001"}
 
 
 def test_the_removed_worker_is_gone_from_sinfo_and_slurm_conf(scaled_in):

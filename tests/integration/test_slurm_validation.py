@@ -4,14 +4,11 @@ The hosts are this machine under other names (connection local) and the play run
 mode, so even a validation that wrongly passed would change nothing here.
 """
 
-import json
 import os
-import subprocess
 
 import pytest
-import yaml
 
-from conftest import ROOT
+from conftest import check_with_inventory
 
 PLAYBOOK = os.path.join(os.path.dirname(__file__), "slurm_validation", "playbook.yml")
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3"}
@@ -20,14 +17,8 @@ LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/
 def run(tmp_path, groups, extra_vars=None):
     inventory = {"all": {"children": {
         group: {"hosts": {host: dict(LOCAL) for host in hosts}} for group, hosts in groups.items()}}}
-    path = tmp_path / "inventory.yml"
-    path.write_text(yaml.safe_dump(inventory))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.run(
-        ["ansible-playbook", "--check", "-i", str(path), PLAYBOOK,
-         "-e", json.dumps(extra_vars or {})],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-    return proc.returncode, " ".join((proc.stdout + proc.stderr).split())
+    result = check_with_inventory(tmp_path, inventory, PLAYBOOK, extra_vars)
+    return result.rc, result.flat
 
 
 def test_workers_without_a_controller(tmp_path):
