@@ -79,6 +79,39 @@ PODMAN_KEYS = {
     "capabilities": "extra capabilities for nodes",
     "shared_dirs": "directories shared by every node (the local stand-in for NFS)",
 }
+OPENSTACK_KEYS = {
+    "cloud": "a cloud of clouds.yaml",
+    "auth": "auth dict (auth_url, username, password, project_name, ...) instead of cloud",
+    "auth_type": "keystoneauth plugin for auth",
+    "region_name": "region",
+    "interface": "endpoint interface (public, internal)",
+    "verify": "verify TLS certificates",
+    "cacert": "CA bundle for the cloud's endpoints",
+    "image": "image of every server (a kind's image overrides it)",
+    "network": "network the servers join",
+    "ssh_user": "login user of the image",
+    "ssh_port": "port waited for",
+    "wait_for_ssh": "wait for the ssh port after ACTIVE",
+    "public_key_file": "public key for the keypair <cluster>-key",
+    "private_key_file": "private key Ansible logs in with",
+    "key_name": "an existing keypair instead",
+    "floating_network": "external network of the floating IPs",
+    "floating_ip_kinds": "kinds that get a floating IP",
+    "anti_affinity": "servers of a kind on different hypervisors (true or soft)",
+    "boot_from_volume": "boot from a volume made from the image",
+    "boot_volume_size": "size of the boot volume",
+    "volume_type": "Cinder volume type",
+    "availability_zone": "availability zone of servers and volumes",
+    "rest_interface": "open https (443); by default when vars.arc_ce_mode is rest",
+    "poll_interval": "seconds between status polls",
+    "volume_timeout": "seconds to wait for a volume",
+    "delete_timeout": "seconds to wait for a server to go",
+}
+OPENSTACK_STRING_KEYS = ("cloud", "auth_type", "region_name", "interface", "cacert", "image",
+                         "network", "ssh_user", "public_key_file", "private_key_file",
+                         "key_name", "floating_network", "volume_type", "availability_zone")
+OPENSTACK_BOOL_KEYS = ("verify", "wait_for_ssh", "boot_from_volume", "rest_interface")
+OPENSTACK_NUMBER_KEYS = ("ssh_port", "poll_interval", "volume_timeout", "delete_timeout")
 
 
 class DefinitionError(Exception):
@@ -374,7 +407,9 @@ def validate_definition(data, base_dir="."):
     podman = dict(podman)
     podman["shared_dirs"] = shared_dirs = _validate_shared_dirs(podman.get("shared_dirs"), problems)
     openstack = cluster.get("openstack") or {}
-    if not _check_mapping(openstack, "cluster.openstack", problems):
+    if _check_mapping(openstack, "cluster.openstack", problems):
+        _validate_openstack(openstack, problems)
+    else:
         openstack = {}
 
     nodes = cluster.get("nodes")
@@ -433,6 +468,46 @@ def validate_definition(data, base_dir="."):
         "secrets_dir": secrets_dir,
         "vars": dict(variables),
     }
+
+
+def _validate_openstack(settings, problems):
+    """Keys and types of ``cluster.openstack``; what the cloud has is checked by the provider."""
+    path = "cluster.openstack"
+    _unknown_keys(settings, OPENSTACK_KEYS, path, problems)
+    for key in OPENSTACK_STRING_KEYS:
+        value = settings.get(key)
+        if value is not None and (not isinstance(value, str) or not value):
+            problems.append("%s.%s: must be a non-empty string (got %r)" % (path, key, value))
+    for key in OPENSTACK_BOOL_KEYS:
+        value = settings.get(key)
+        if value is not None and not isinstance(value, bool):
+            problems.append("%s.%s: must be true or false (got %r)" % (path, key, value))
+    for key in OPENSTACK_NUMBER_KEYS:
+        value = settings.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or value < 0):
+            problems.append("%s.%s: must be a number of 0 or more (got %r)" % (path, key, value))
+    if settings.get("cloud") is not None and settings.get("auth") is not None:
+        problems.append("%s: give cloud (a cloud of clouds.yaml) or auth, not both" % path)
+    auth = settings.get("auth")
+    if auth is not None and (not isinstance(auth, dict) or "auth_url" not in auth):
+        problems.append("%s.auth: must be a mapping with at least auth_url (as in clouds.yaml)"
+                        % path)
+    if settings.get("anti_affinity") not in (None, True, False, "soft"):
+        problems.append("%s.anti_affinity: use true, false or soft (got %r)"
+                        % (path, settings["anti_affinity"]))
+    kinds = settings.get("floating_ip_kinds")
+    if kinds is not None and (not isinstance(kinds, list)
+                              or not all(isinstance(k, str) for k in kinds)):
+        problems.append("%s.floating_ip_kinds: must be a list of node kinds such as [frontend]"
+                        % path)
+    size = settings.get("boot_volume_size")
+    if size is not None:
+        try:
+            parse_size(size)
+        except ValueError:
+            problems.append("%s.boot_volume_size: %r is not a size; write for example 20GiB"
+                            % (path, size))
 
 
 def _validate_shared_dirs(value, problems):

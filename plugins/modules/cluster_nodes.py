@@ -13,11 +13,16 @@ version_added: "0.1.0"
 description:
   - Creates, adopts, starts, scales and removes the nodes of one node kind of a cluster.
   - Nodes are named C(<cluster>-<kind>NNN) with NNN the index from 001 and carry their
-    cluster, kind and index (podman labels), so a re-run adopts the nodes that exist instead of
-    creating them twice.
+    cluster, kind and index (podman labels, OpenStack server metadata), so a re-run adopts the
+    nodes that exist instead of creating them twice.
   - Scaling up creates the next indices; scaling down removes the highest indices first.
   - With provider V(podman) each node is a systemd container on a private podman network
     C(<cluster>-net), from the image built by C(scripts/build-node-image.sh).
+  - With provider V(openstack) each node is a server on the network C(network) of
+    O(provider_settings), with the keypair C(<cluster>-key) and the security group C(<cluster>)
+    made by the first run; before any server is created the image, the flavor, the networks
+    and the compute and volume quotas are checked, and every problem is reported at once.
+    Waiting means the server is C(ACTIVE) and its ssh port answers.
   - Volumes are handled by M(gridcloud.arc_cluster.cluster_volume); this module never deletes
     volume data.
 author:
@@ -45,9 +50,17 @@ options:
   resources:
     description:
       - Resources of each node. For podman C(cpus) (a number) and C(memory) (a size such as
-        V(2GiB)) become container limits.
+        V(2GiB)) become container limits. For openstack C(flavor) names the flavor.
     type: dict
     default: {}
+  volumes:
+    description:
+      - The volumes each node of O(kind) will get (each with C(size_bytes) or C(size)), as in
+        the definition. Only used to check, before creating nodes, that the volume quota can
+        hold them (openstack); the volumes are made by M(gridcloud.arc_cluster.cluster_volume).
+    type: list
+    elements: dict
+    default: []
   state:
     description: Whether the nodes must exist (V(present)) or not (V(absent)).
     type: str
@@ -58,7 +71,7 @@ options:
     type: bool
     default: true
   timeout:
-    description: Seconds to wait for one node to boot.
+    description: Seconds to wait for one node to boot (openstack, to be ACTIVE and answer on ssh).
     type: int
     default: 300
 attributes:
@@ -118,6 +131,11 @@ nodes:
       description: Address of the node on the cluster network.
       type: str
       sample: 10.89.0.3
+    floating_ip:
+      description: The node's floating IP (openstack, kinds that get one), else null.
+      type: str
+      returned: with provider openstack
+      sample: 203.0.113.10
     state:
       description: Provider state of the node.
       type: str
@@ -126,6 +144,8 @@ nodes:
       description: Variables with which Ansible connects to the node.
       type: dict
       sample: {"ansible_connection": "containers.podman.podman", "ansible_host": "demo-compute001"}
+      # openstack: {"ansible_connection": "ssh", "ansible_host": "203.0.113.10",
+      #             "ansible_user": "debian"}
 created:
   description: Names of the nodes created (or that would be, in check mode).
   returned: always
@@ -151,6 +171,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.cluster_modu
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
     NAME_RE,
     node_name,
+    parse_size,
 )
 
 
@@ -161,6 +182,7 @@ class ClusterNodesModule(ClusterModule):
         "release": {"type": "str", "default": "trixie", "choices": ["trixie", "bookworm"]},
         "image": {"type": "str"},
         "resources": {"type": "dict", "default": {}},
+        "volumes": {"type": "list", "elements": "dict", "default": []},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
         "wait": {"type": "bool", "default": True},
         "timeout": {"type": "int", "default": 300},
@@ -194,7 +216,8 @@ class ClusterNodesModule(ClusterModule):
                          key=lambda n: n["index"], reverse=True)
         stopped = [by_index[i] for i in wanted if i in by_index and by_index[i]["state"] != "running"]
         if missing:
-            provider.check_node_request(cluster, release, kind, spec)
+            request = dict(spec, count=len(missing), volumes=self._volumes())
+            provider.check_node_request(cluster, release, kind, request)
         changed = provider.ensure_cluster_network(cluster, check_mode=self.check_mode) \
             if missing else False
         created, started = [], []
@@ -223,6 +246,19 @@ class ClusterNodesModule(ClusterModule):
         self.exit_json(changed=changed,
                        nodes=[nodes[i] for i in sorted(nodes)],
                        created=created, started=started, removed=surplus)
+
+    def _volumes(self):
+        volumes = []
+        for index, volume in enumerate(self.params["volumes"]):
+            size = volume.get("size_bytes")
+            if size is None:
+                try:
+                    size = parse_size(volume.get("size"))
+                except ValueError:
+                    self.fail_json(msg="volumes[%d]: give size_bytes or a size such as 1GiB"
+                                   % index)
+            volumes.append({"name": volume.get("name"), "size_bytes": int(size)})
+        return volumes
 
     def _absent(self):
         cluster, kind = self.params["cluster"], self.params["kind"]

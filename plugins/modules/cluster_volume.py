@@ -18,6 +18,12 @@ description:
     C(<volume_dir>/<cluster>/<node>-<name>.img) on a loop device, handed to the node as the block
     device C(/dev/disk/by-id/gridcloud-<name>). A re-run finds the file, its loop device and the
     device node and changes nothing.
+  - With provider V(openstack) the volume is a Cinder volume C(<node>-<name>) (its size rounded
+    up to whole GiB) with the metadata C(gridcloud_cluster), C(gridcloud_node) and
+    C(gridcloud_volume), attached to the node's server; an existing volume of that name is
+    adopted. The node sees it as C(/dev/disk/by-id/virtio-<first 20 characters of the volume
+    id>). With O(state=absent) it is detached, and with O(policy=delete) deleted once
+    it is available.
   - This module never formats anything and never shrinks a volume.
 author:
   - gridcloud.arc_cluster contributors
@@ -94,13 +100,14 @@ volume:
       type: str
       sample: demo-frontend001
     id:
-      description: Provider id of the volume (podman, the backing file's path).
+      description: Provider id of the volume (podman, the backing file's path; openstack, the Cinder volume id).
       type: str
       sample: /var/lib/gridcloud/volumes/demo/demo-frontend001-shared.img
     device:
       description: Stable path of the block device inside the node.
       type: str
       sample: /dev/disk/by-id/gridcloud-shared
+      # openstack: /dev/disk/by-id/virtio-5f0c1a9e-27c4-4b8e-9
     size_bytes:
       description: Size of the volume in bytes.
       type: int

@@ -18,6 +18,8 @@ def get_provider(name, settings, runner):
         )
         return PodmanProvider(settings, runner)
     if name == "openstack":
-        raise ProviderError("provider openstack is not available in this version of the "
-                            "collection yet; use provider podman")
+        from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.openstack import (  # noqa: E501 pylint: disable=import-outside-toplevel
+            OpenStackProvider,
+        )
+        return OpenStackProvider(settings, runner)
     raise ProviderError("unknown provider %r; use podman or openstack" % (name,))

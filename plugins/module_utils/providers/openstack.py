@@ -1,0 +1,783 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gridcloud.arc_cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The openstack provider: a cluster of servers on an OpenStack cloud, with openstacksdk.
+
+What it makes, all named after the cluster so that a later run finds and adopts it:
+
+- servers ``<cluster>-<kind>NNN`` with the metadata ``gridcloud_cluster``, ``gridcloud_kind``
+  and ``gridcloud_index``; optionally booted from a volume and in an anti-affinity server
+  group ``<cluster>-<kind>``;
+- a keypair ``<cluster>-key`` from ``public_key_file`` (unless ``key_name`` names one);
+- a security group ``<cluster>``: ssh from anywhere, https (443) only when ``rest_interface``
+  is true, and every protocol between members of the group;
+- floating IPs (description ``gridcloud <cluster>``) for the kinds in ``floating_ip_kinds``
+  (default: frontend) when ``floating_network`` is set;
+- Cinder volumes ``<node>-<volume>`` with the same metadata plus ``gridcloud_node`` and
+  ``gridcloud_volume``, seen in the node as ``/dev/disk/by-id/virtio-<first 20 chars of the
+  volume id>`` (the serial that virtio-blk gives the disk).
+
+openstacksdk is imported only when the provider is used, so the podman provider needs none of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import socket
+import time
+
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
+    node_name,
+    parse_size,
+)
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.base import (
+    Provider,
+    ProviderError,
+)
+
+META_CLUSTER = "gridcloud_cluster"
+META_KIND = "gridcloud_kind"
+META_INDEX = "gridcloud_index"
+META_NODE = "gridcloud_node"
+META_VOLUME = "gridcloud_volume"
+GIB = 1024 ** 3
+DEFAULT_SSH_USER = "debian"
+DEFAULT_BOOT_VOLUME_SIZE = "20GiB"
+DEFAULT_POLL_INTERVAL = 5
+DEFAULT_VOLUME_TIMEOUT = 300
+DEFAULT_DELETE_TIMEOUT = 300
+VIRTIO_SERIAL_LENGTH = 20
+SERVER_STATES = {
+    "ACTIVE": "running",
+    "SHUTOFF": "stopped",
+    "STOPPED": "stopped",
+    "PAUSED": "paused",
+    "SUSPENDED": "suspended",
+    "BUILD": "building",
+    "REBUILD": "building",
+    "HARD_REBOOT": "building",
+    "REBOOT": "building",
+    "ERROR": "error",
+}
+
+
+def volume_device_path(volume_id):
+    """The stable path of a Cinder volume in its server: the virtio serial is the id's start."""
+    return "/dev/disk/by-id/virtio-%s" % volume_id[:VIRTIO_SERIAL_LENGTH]
+
+
+def cinder_volume_name(node, volume_name):
+    return "%s-%s" % (node, volume_name)
+
+
+def size_gib(size_bytes):
+    """Cinder sizes are whole GiB: round up."""
+    return max(1, int(math.ceil(size_bytes / float(GIB))))
+
+
+def _import_sdk():
+    try:
+        import openstack  # pylint: disable=import-outside-toplevel
+        import openstack.exceptions  # noqa: F401 pylint: disable=import-outside-toplevel
+    except ImportError as exc:
+        raise ProviderError(
+            "provider openstack needs the Python package openstacksdk on the machine that runs "
+            "Ansible (pip install openstacksdk; requirements.txt pins it): %s" % exc)
+    return openstack
+
+
+def _bool(value):
+    """Settings may come through templates as strings: "True", "false", "yes"."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on", "y")
+    return bool(value)
+
+
+def _limit(value):
+    """A quota limit: None when unlimited (-1) or unknown."""
+    if value is None or value < 0:
+        return None
+    return value
+
+
+class OpenStackProvider(Provider):
+    name = "openstack"
+
+    def __init__(self, settings, runner=None):
+        super().__init__(settings, runner)
+        if not self.settings.get("cloud") and not self.settings.get("auth"):
+            raise ProviderError(
+                "provider openstack needs cluster.openstack.cloud (a cloud of clouds.yaml) or "
+                "cluster.openstack.auth (auth_url, username, password, project...)")
+        self._conn = None
+        self._sdk = None
+        self.poll_interval = float(self.settings.get("poll_interval", DEFAULT_POLL_INTERVAL))
+
+    # ----------------------------------------------------------------- connection, errors
+    @property
+    def conn(self):
+        if self._conn is None:
+            self._sdk = _import_sdk()
+            with self._cloud("connecting to the cloud"):
+                options = {}
+                for key in ("region_name", "interface", "verify", "cacert", "auth_type"):
+                    if self.settings.get(key) is not None:
+                        options[key] = self.settings[key]
+                if self.settings.get("auth"):
+                    self._conn = self._sdk.connection.Connection(
+                        auth=dict(self.settings["auth"]), **options)
+                else:
+                    self._conn = self._sdk.connect(cloud=self.settings["cloud"], **options)
+        return self._conn
+
+    @contextlib.contextmanager
+    def _cloud(self, what):
+        """Turn any error of openstacksdk or keystoneauth into a ProviderError naming ``what``."""
+        try:
+            yield
+        except ProviderError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            if not self._is_cloud_error(exc):
+                raise
+            raise ProviderError("%s failed: %s" % (what, self._describe(exc)))
+
+    def _is_cloud_error(self, exc):
+        module = type(exc).__module__ or ""
+        return module.startswith(("openstack", "keystoneauth1", "os_service_types")) \
+            or isinstance(exc, (ValueError, KeyError)) and module.startswith("openstack")
+
+    @staticmethod
+    def _describe(exc):
+        status = getattr(exc, "status_code", None)
+        details = getattr(exc, "details", None) or getattr(exc, "message", None) or str(exc)
+        text = str(details).strip()
+        lowered = text.lower()
+        if status in (403, 413) and ("quota" in lowered or "limit" in lowered or status == 413):
+            return "quota exceeded (HTTP %s): %s; free resources or ask for a larger quota" \
+                % (status, text)
+        if status:
+            return "HTTP %s: %s" % (status, text)
+        return text
+
+    def _find(self, finder, name_or_id):
+        """``finder(name_or_id)`` or None when not found (find_*'s ignore_missing is deprecated)."""
+        try:
+            return finder(name_or_id, ignore_missing=False)
+        except self._sdk.exceptions.NotFoundException:
+            return None
+
+    def _sleep(self):
+        if self.poll_interval > 0:
+            time.sleep(self.poll_interval)
+
+    # ----------------------------------------------------------------- names and settings
+    def keypair_name(self, cluster):
+        return self.settings.get("key_name") or "%s-key" % cluster
+
+    @staticmethod
+    def security_group_name(cluster):
+        return cluster
+
+    @staticmethod
+    def server_group_name(cluster, kind):
+        return "%s-%s" % (cluster, kind)
+
+    def image(self, spec=None):
+        if spec and spec.get("image"):
+            return spec["image"]
+        return self.settings.get("image")
+
+    def floating_ip_kinds(self):
+        kinds = self.settings.get("floating_ip_kinds")
+        if kinds is None:
+            kinds = ["frontend"]
+        return list(kinds)
+
+    def wants_floating_ip(self, kind):
+        return bool(self.settings.get("floating_network")) and kind in self.floating_ip_kinds()
+
+    def _public_key(self):
+        path = self.settings.get("public_key_file")
+        if not path:
+            return None
+        with open(os.path.expanduser(path)) as handle:
+            return handle.read().strip()
+
+    def _boot_volume_gib(self):
+        size = self.settings.get("boot_volume_size", DEFAULT_BOOT_VOLUME_SIZE)
+        try:
+            return size_gib(parse_size(size))
+        except ValueError:
+            raise ProviderError("cluster.openstack.boot_volume_size: %r is not a size" % (size,))
+
+    # ----------------------------------------------------------------- nodes
+    def _node(self, server):
+        metadata = server.metadata or {}
+        fixed, floating = None, None
+        network = self.settings.get("network")
+        addresses = server.addresses or {}
+        names = sorted(addresses, key=lambda name: (name != network, name))
+        for net in names:
+            for entry in addresses[net] or []:
+                kind = entry.get("OS-EXT-IPS:type")
+                if entry.get("version", 4) != 4:
+                    continue
+                if kind == "floating":
+                    floating = floating or entry.get("addr")
+                else:
+                    fixed = fixed or entry.get("addr")
+        try:
+            index = int(metadata.get(META_INDEX))
+        except (TypeError, ValueError):
+            index = None
+        status = (server.status or "UNKNOWN").upper()
+        connection = {
+            "ansible_connection": "ssh",
+            "ansible_host": floating or fixed,
+            "ansible_user": self.settings.get("ssh_user") or DEFAULT_SSH_USER,
+        }
+        if self.settings.get("private_key_file"):
+            connection["ansible_ssh_private_key_file"] = os.path.expanduser(
+                self.settings["private_key_file"])
+        image = server.image.get("id") if isinstance(server.image, dict) else server.image
+        flavor = server.flavor or {}
+        return {
+            "name": server.name,
+            "id": server.id,
+            "cluster": metadata.get(META_CLUSTER),
+            "kind": metadata.get(META_KIND),
+            "index": index,
+            "address": fixed,
+            "floating_ip": floating,
+            "state": SERVER_STATES.get(status, status.lower()),
+            "status": status,
+            "image": image,
+            "flavor": flavor.get("original_name") or flavor.get("name") or flavor.get("id"),
+            "connection": connection,
+        }
+
+    def _servers(self, cluster):
+        with self._cloud("listing the servers of cluster %s" % cluster):
+            servers = list(self.conn.compute.servers(details=True,
+                                                     name="^%s-" % re.escape(cluster)))
+        return [s for s in servers if (s.metadata or {}).get(META_CLUSTER) == cluster]
+
+    def list_nodes(self, cluster):
+        nodes = []
+        for server in self._servers(cluster):
+            node = self._node(server)
+            if node["kind"] is None or node["index"] is None:
+                continue
+            nodes.append(node)
+        nodes.sort(key=lambda node: (node["kind"], node["index"]))
+        return nodes
+
+    def _find_server_by_name(self, cluster, name):
+        for server in self._servers(cluster):
+            if server.name == name:
+                return server
+        return None
+
+    def check_node_request(self, cluster, release, kind, spec):
+        """Check image, flavor, networks, keypair and quotas; list every problem at once."""
+        problems = []
+        count = int(spec.get("count") or 1)
+        resources = spec.get("resources") or {}
+        volumes = spec.get("volumes") or []
+        conn = self.conn
+        image_name = self.image(spec)
+        image = None
+        if not image_name:
+            problems.append("image: no image for kind %s; set cluster.openstack.image or the "
+                            "kind's image" % kind)
+        else:
+            with self._cloud("looking up image %s" % image_name):
+                image = self._find(conn.image.find_image, image_name)
+            if image is None:
+                problems.append("image %s (kind %s) does not exist in the cloud; list them "
+                                "with `openstack image list`" % (image_name, kind))
+        flavor_name = resources.get("flavor")
+        flavor = None
+        if not flavor_name:
+            problems.append("flavor: kind %s has no resources.flavor" % kind)
+        else:
+            with self._cloud("looking up flavor %s" % flavor_name):
+                flavor = self._find(conn.compute.find_flavor, flavor_name)
+            if flavor is None:
+                problems.append("flavor %s (kind %s) does not exist in the cloud; list them "
+                                "with `openstack flavor list`" % (flavor_name, kind))
+        network = self.settings.get("network")
+        if not network:
+            problems.append("network: set cluster.openstack.network (the network the servers "
+                            "join)")
+        else:
+            with self._cloud("looking up network %s" % network):
+                found = self._find(conn.network.find_network, network)
+            if found is None:
+                problems.append("network %s does not exist in the cloud; list them with "
+                                "`openstack network list`" % network)
+        if self.wants_floating_ip(kind):
+            floating = self.settings["floating_network"]
+            with self._cloud("looking up floating network %s" % floating):
+                found = self._find(conn.network.find_network, floating)
+            if found is None:
+                problems.append("floating network %s does not exist in the cloud; list the "
+                                "external networks with `openstack network list --external`"
+                                % floating)
+            elif not getattr(found, "is_router_external", True):
+                problems.append("floating network %s is not an external network, floating "
+                                "IPs cannot come from it" % floating)
+        if self.settings.get("key_name"):
+            with self._cloud("looking up keypair %s" % self.settings["key_name"]):
+                keypair = self._find(conn.compute.find_keypair, self.settings["key_name"])
+            if keypair is None:
+                problems.append("keypair %s (key_name) does not exist in the cloud"
+                                % self.settings["key_name"])
+        elif not self.settings.get("public_key_file"):
+            problems.append("public_key_file: give the public key the servers accept (a keypair "
+                            "%s is made from it), or key_name" % self.keypair_name(cluster))
+        else:
+            path = os.path.expanduser(self.settings["public_key_file"])
+            if not os.path.isfile(path):
+                problems.append("public_key_file %s does not exist" % path)
+        # quotas: the whole request of this call (count servers, their volumes)
+        with self._cloud("reading the compute quota"):
+            compute = conn.compute.get_limits().absolute
+        wanted = {"instances": count}
+        if flavor is not None:
+            wanted["cores"] = count * (flavor.vcpus or 0)
+            wanted["ram"] = count * (flavor.ram or 0)
+        for what, limit, used, unit in (
+                ("instances", compute.instances, compute.instances_used, ""),
+                ("cores", compute.total_cores, compute.total_cores_used, ""),
+                ("ram", compute.total_ram, compute.total_ram_used, " MiB")):
+            limit = _limit(limit)
+            if limit is None or what not in wanted:
+                continue
+            free = limit - (used or 0)
+            if wanted[what] > free:
+                problems.append("compute quota: %d %s node(s) need %d%s %s, %d%s of %d%s are "
+                                "free" % (count, kind, wanted[what], unit, what, free, unit,
+                                          limit, unit))
+        gigabytes = sum(size_gib(v["size_bytes"]) for v in volumes) * count
+        n_volumes = len(volumes) * count
+        if _bool(self.settings.get("boot_from_volume")):
+            gigabytes += self._boot_volume_gib() * count
+            n_volumes += count
+        if n_volumes:
+            with self._cloud("reading the volume quota"):
+                storage = conn.block_storage.get_limits().absolute
+            for what, need, limit, used in (
+                    ("volumes", n_volumes, storage.max_total_volumes, storage.total_volumes_used),
+                    ("gigabytes", gigabytes, storage.max_total_volume_gigabytes,
+                     storage.total_gigabytes_used)):
+                limit = _limit(limit)
+                if limit is None:
+                    continue
+                free = limit - (used or 0)
+                if need > free:
+                    problems.append("volume quota: %d %s node(s) need %d %s, %d of %d are free"
+                                    % (count, kind, need, what, free, limit))
+        if problems:
+            raise ProviderError(
+                "cannot create %d %s node(s) of cluster %s, %d problem(s):\n%s"
+                % (count, kind, cluster, len(problems),
+                   "\n".join("  - %s" % p for p in problems)))
+
+    def _ensure_server_group(self, cluster, kind):
+        name = self.server_group_name(cluster, kind)
+        policy = "soft-anti-affinity" if self.settings.get("anti_affinity") == "soft" \
+            else "anti-affinity"
+        with self._cloud("looking up server group %s" % name):
+            group = self._find(self.conn.compute.find_server_group, name)
+            if group is None:
+                group = self.conn.compute.create_server_group(name=name, policy=policy)
+        return group
+
+    def create_node(self, cluster, release, kind, index, spec):
+        name = node_name(cluster, kind, index)
+        conn = self.conn
+        resources = spec.get("resources") or {}
+        image_name = self.image(spec)
+        with self._cloud("creating server %s" % name):
+            image = conn.image.find_image(image_name, ignore_missing=False)
+            flavor = conn.compute.find_flavor(resources.get("flavor"), ignore_missing=False)
+            network = conn.network.find_network(self.settings["network"], ignore_missing=False)
+            attrs = {
+                "name": name,
+                "flavor_id": flavor.id,
+                "networks": [{"uuid": network.id}],
+                "key_name": self.keypair_name(cluster),
+                "security_groups": [{"name": self.security_group_name(cluster)}],
+                "metadata": {META_CLUSTER: cluster, META_KIND: kind, META_INDEX: str(index)},
+            }
+            if self.settings.get("availability_zone"):
+                attrs["availability_zone"] = self.settings["availability_zone"]
+            if _bool(self.settings.get("boot_from_volume")):
+                attrs["block_device_mapping"] = [{
+                    "boot_index": 0, "uuid": image.id, "source_type": "image",
+                    "destination_type": "volume", "volume_size": self._boot_volume_gib(),
+                    "delete_on_termination": True}]
+            else:
+                attrs["image_id"] = image.id
+            if self.settings.get("anti_affinity") == "soft" or \
+                    _bool(self.settings.get("anti_affinity")):
+                group = self._ensure_server_group(cluster, kind)
+                attrs["scheduler_hints"] = {"group": group.id}
+            server = conn.compute.create_server(**attrs)
+        node = self._node(server)
+        node.update({"name": name, "cluster": cluster, "kind": kind, "index": index,
+                     "state": node["state"] or "building"})
+        return node
+
+    def start_node(self, node):
+        actions = {"stopped": "start_server", "paused": "unpause_server",
+                   "suspended": "resume_server"}
+        if node["state"] == "error":
+            self._raise_server_error(node["name"], self._get_server(node))
+        action = actions.get(node["state"])
+        if action is not None:
+            with self._cloud("starting server %s" % node["name"]):
+                getattr(self.conn.compute, action)(node["id"])
+        return self._node(self._get_server(node))
+
+    def _get_server(self, node):
+        with self._cloud("reading server %s" % node["name"]):
+            return self.conn.compute.get_server(node["id"])
+
+    @staticmethod
+    def _raise_server_error(name, server):
+        fault = (server.fault or {}) if server is not None else {}
+        message = fault.get("message") or "no fault message"
+        hint = ""
+        if "no valid host" in message.lower():
+            hint = " (the cloud has no hypervisor with room for this flavor; try a smaller " \
+                   "flavor, another availability zone, or anti_affinity false)"
+        raise ProviderError("server %s is in state ERROR: %s%s; delete it (the next run "
+                            "creates it again)" % (name, message, hint))
+
+    def wait_node(self, node, timeout):
+        """Wait until the server is ACTIVE (then its floating IP) and its ssh port answers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            server = self._get_server(node)
+            status = (server.status or "").upper()
+            if status == "ACTIVE":
+                break
+            if status == "ERROR":
+                self._raise_server_error(node["name"], server)
+            if time.monotonic() >= deadline:
+                raise ProviderError("server %s is still %s after %ss; raise the timeout or see "
+                                    "`openstack server show %s`" % (node["name"], status,
+                                                                    timeout, node["id"]))
+            self._sleep()
+        current = self._node(server)
+        if self.wants_floating_ip(current["kind"]) and not current["floating_ip"]:
+            self._attach_floating_ip(current)
+            current = self._node(self._get_server(node))
+        self._wait_ssh(current, deadline, timeout)
+        return current
+
+    def _wait_ssh(self, node, deadline, timeout):
+        host = node["connection"]["ansible_host"]
+        if not host or not _bool(self.settings.get("wait_for_ssh", True)):
+            return
+        port = int(self.settings.get("ssh_port", 22))
+        while True:
+            try:
+                sock = socket.create_connection((host, port), timeout=5)
+            except OSError as exc:
+                if time.monotonic() >= deadline:
+                    raise ProviderError("server %s is ACTIVE but ssh on %s:%d did not answer "
+                                        "within %ss (%s); check the security group %s and the "
+                                        "route to that address" % (node["name"], host, port,
+                                                                   timeout, exc,
+                                                                   node["cluster"]))
+                self._sleep()
+            else:
+                sock.close()
+                return
+
+    def _server_ports(self, node):
+        with self._cloud("listing the ports of server %s" % node["name"]):
+            return list(self.conn.network.ports(device_id=node["id"]))
+
+    def _attach_floating_ip(self, node):
+        floating = self.settings["floating_network"]
+        ports = self._server_ports(node)
+        if not ports:
+            raise ProviderError("server %s has no port to give a floating IP" % node["name"])
+        with self._cloud("giving server %s a floating IP from %s" % (node["name"], floating)):
+            network = self.conn.network.find_network(floating, ignore_missing=False)
+            self.conn.network.create_ip(floating_network_id=network.id, port_id=ports[0].id,
+                                        description="gridcloud %s" % node["cluster"])
+
+    def delete_node(self, node):
+        # floating IPs are released first: they cost money and quota even when unused
+        for port in self._server_ports(node):
+            with self._cloud("releasing the floating IPs of server %s" % node["name"]):
+                for ip in list(self.conn.network.ips(port_id=port.id)):
+                    if (ip.description or "").startswith("gridcloud "):
+                        self.conn.network.delete_ip(ip)
+        with self._cloud("deleting server %s" % node["name"]):
+            self.conn.compute.delete_server(node["id"], ignore_missing=True)
+        deadline = time.monotonic() + float(self.settings.get("delete_timeout",
+                                                              DEFAULT_DELETE_TIMEOUT))
+        while True:  # its volumes can only be deleted once it is gone
+            with self._cloud("waiting for server %s to go" % node["name"]):
+                server = self._find(self.conn.compute.find_server, node["id"])
+            if server is None:
+                return
+            if (server.status or "").upper() == "ERROR" and server.fault:
+                raise ProviderError("deleting server %s failed: %s"
+                                    % (node["name"], server.fault.get("message")))
+            if time.monotonic() >= deadline:
+                raise ProviderError("server %s was not gone after %ss" % (
+                    node["name"], self.settings.get("delete_timeout", DEFAULT_DELETE_TIMEOUT)))
+            self._sleep()
+
+    # ----------------------------------------------------------------- keypair, security group
+    def _desired_rules(self, group_id):
+        rules = [{"direction": "ingress", "ether_type": "IPv4", "protocol": "tcp",
+                  "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0",
+                  "remote_group_id": None}]
+        if _bool(self.settings.get("rest_interface")):
+            rules.append({"direction": "ingress", "ether_type": "IPv4", "protocol": "tcp",
+                          "port_range_min": 443, "port_range_max": 443,
+                          "remote_ip_prefix": "0.0.0.0/0", "remote_group_id": None})
+        for ethertype in ("IPv4", "IPv6"):
+            rules.append({"direction": "ingress", "ether_type": ethertype, "protocol": None,
+                          "port_range_min": None, "port_range_max": None,
+                          "remote_ip_prefix": None, "remote_group_id": group_id})
+        return rules
+
+    @staticmethod
+    def _rule_key(rule):
+        get = rule.get if isinstance(rule, dict) else lambda key: getattr(rule, key, None)
+        return tuple(get(key) for key in ("direction", "ether_type", "protocol", "port_range_min",
+                                          "port_range_max", "remote_ip_prefix",
+                                          "remote_group_id"))
+
+    def ensure_cluster_network(self, cluster, check_mode=False):
+        """Make the keypair and the security group (with its rules); True when they changed.
+
+        The servers join an existing network (``network``): no network is made.
+        """
+        changed = False
+        conn = self.conn
+        if not self.settings.get("key_name"):
+            name = self.keypair_name(cluster)
+            with self._cloud("looking up keypair %s" % name):
+                keypair = self._find(conn.compute.find_keypair, name)
+            if keypair is None:
+                changed = True
+                if not check_mode:
+                    try:
+                        public_key = self._public_key()
+                    except OSError as exc:
+                        raise ProviderError("keypair %s: cannot read public_key_file: %s"
+                                            % (name, exc))
+                    if not public_key:
+                        raise ProviderError("keypair %s: set public_key_file or key_name" % name)
+                    with self._cloud("creating keypair %s" % name):
+                        conn.compute.create_keypair(name=name, public_key=public_key)
+        name = self.security_group_name(cluster)
+        with self._cloud("looking up security group %s" % name):
+            group = self._find(conn.network.find_security_group, name)
+        if group is None:
+            if check_mode:
+                return True
+            with self._cloud("creating security group %s" % name):
+                group = conn.network.create_security_group(
+                    name=name, description="gridcloud cluster %s" % cluster)
+            changed = True
+        with self._cloud("reading the rules of security group %s" % name):
+            existing = [r for r in conn.network.security_group_rules(security_group_id=group.id)
+                        if r.direction == "ingress"]
+        desired = self._desired_rules(group.id)
+        have = {self._rule_key(r): r for r in existing}
+        want = {self._rule_key(r): r for r in desired}
+        for key, rule in want.items():
+            if key in have:
+                continue
+            changed = True
+            if not check_mode:
+                with self._cloud("adding a rule to security group %s" % name):
+                    conn.network.create_security_group_rule(
+                        security_group_id=group.id,
+                        description="gridcloud",
+                        **{k: v for k, v in rule.items() if v is not None})
+        for key, rule in have.items():
+            if key in want:
+                continue
+            changed = True  # e.g. https after the CE left mode rest
+            if not check_mode:
+                with self._cloud("removing a rule from security group %s" % name):
+                    conn.network.delete_security_group_rule(rule, ignore_missing=True)
+        return changed
+
+    def delete_cluster_network(self, cluster, check_mode=False):
+        """Remove the security group, the keypair (when made here) and the server groups."""
+        conn = self.conn
+        changed = False
+        if self._servers(cluster):
+            return False
+        name = self.security_group_name(cluster)
+        with self._cloud("looking up security group %s" % name):
+            group = self._find(conn.network.find_security_group, name)
+        if group is not None and (group.description or "") == "gridcloud cluster %s" % cluster:
+            changed = True
+            if not check_mode:
+                with self._cloud("deleting security group %s" % name):
+                    conn.network.delete_security_group(group, ignore_missing=True)
+        if not self.settings.get("key_name"):
+            name = self.keypair_name(cluster)
+            with self._cloud("looking up keypair %s" % name):
+                keypair = self._find(conn.compute.find_keypair, name)
+            if keypair is not None:
+                changed = True
+                if not check_mode:
+                    with self._cloud("deleting keypair %s" % name):
+                        conn.compute.delete_keypair(keypair, ignore_missing=True)
+        with self._cloud("listing the server groups"):
+            groups = [g for g in conn.compute.server_groups()
+                      if (g.name or "").startswith("%s-" % cluster)
+                      and re.match(r"^[a-z][a-z0-9]{0,19}\Z", g.name[len(cluster) + 1:])]
+        for group in groups:
+            changed = True
+            if not check_mode:
+                with self._cloud("deleting server group %s" % group.name):
+                    conn.compute.delete_server_group(group, ignore_missing=True)
+        return changed
+
+    # ----------------------------------------------------------------- volumes
+    def _find_volume(self, cluster, node, volume_name):
+        name = cinder_volume_name(node, volume_name)
+        with self._cloud("looking up volume %s" % name):
+            found = [v for v in self.conn.block_storage.volumes(details=True, name=name)
+                     if v.name == name]
+        if len(found) > 1:
+            raise ProviderError("volume %s: %d volumes have that name (ids %s); delete the "
+                                "extra ones" % (name, len(found),
+                                                ", ".join(sorted(v.id for v in found))))
+        return found[0] if found else None
+
+    def _volume(self, volume, node, volume_name, server_id):
+        attached_to = [a.get("server_id") for a in (volume.attachments or [])]
+        return {
+            "name": volume_name,
+            "node": node,
+            "id": volume.id,
+            "cinder_name": volume.name,
+            "size_bytes": int(volume.size or 0) * GIB,
+            "device": volume_device_path(volume.id),
+            "attached": server_id is not None and server_id in attached_to,
+            "status": volume.status,
+        }
+
+    def get_volume(self, cluster, node_name, volume_name):
+        volume = self._find_volume(cluster, node_name, volume_name)
+        if volume is None:
+            return None
+        server = self._find_server_by_name(cluster, node_name)
+        return self._volume(volume, node_name, volume_name, server.id if server else None)
+
+    def _wait_volume(self, volume, name, states, timeout=None):
+        deadline = time.monotonic() + float(timeout or self.settings.get(
+            "volume_timeout", DEFAULT_VOLUME_TIMEOUT))
+        while True:
+            with self._cloud("reading volume %s" % name):
+                volume = self.conn.block_storage.get_volume(volume.id)
+            status = (volume.status or "").lower()
+            if status in states:
+                return volume
+            if status.startswith("error"):
+                raise ProviderError("volume %s (%s) is in state %s; see `openstack volume show "
+                                    "%s`, delete it and run again" % (name, volume.id, status,
+                                                                      volume.id))
+            if time.monotonic() >= deadline:
+                raise ProviderError("volume %s (%s) is still %s, not %s"
+                                    % (name, volume.id, status, " or ".join(states)))
+            self._sleep()
+
+    def ensure_volume(self, cluster, node, volume, check_mode=False):
+        name = cinder_volume_name(node, volume["name"])
+        server = self._find_server_by_name(cluster, node)
+        planned = {"name": volume["name"], "node": node, "id": None, "cinder_name": name,
+                   "size_bytes": size_gib(volume["size_bytes"]) * GIB, "device": None,
+                   "attached": False, "status": None}
+        if server is None:
+            if check_mode:
+                return True, planned
+            raise ProviderError("volume %s: server %s does not exist; create the node first"
+                                % (name, node))
+        found = self._find_volume(cluster, node, volume["name"])
+        changed = False
+        if found is None:
+            changed = True
+            if check_mode:
+                return True, planned
+            attrs = {"name": name, "size": size_gib(volume["size_bytes"]),
+                     "description": "gridcloud cluster %s" % cluster,
+                     "metadata": {META_CLUSTER: cluster, META_NODE: node,
+                                  META_VOLUME: volume["name"]}}
+            if self.settings.get("volume_type"):
+                attrs["volume_type"] = self.settings["volume_type"]
+            if self.settings.get("availability_zone"):
+                attrs["availability_zone"] = self.settings["availability_zone"]
+            with self._cloud("creating volume %s" % name):
+                found = self.conn.block_storage.create_volume(**attrs)
+            found = self._wait_volume(found, name, ("available",))
+        status = (found.status or "").lower()
+        if status.startswith("error"):
+            raise ProviderError("volume %s (%s) is in state %s; delete it and run again"
+                                % (name, found.id, status))
+        attached_to = [a.get("server_id") for a in (found.attachments or [])]
+        if server.id not in attached_to:
+            if [s for s in attached_to if s]:
+                raise ProviderError("volume %s is attached to another server (%s), not to %s"
+                                    % (name, ", ".join(attached_to), node))
+            changed = True
+            if check_mode:
+                result = self._volume(found, node, volume["name"], server.id)
+                return True, result
+            if status not in ("available",):
+                found = self._wait_volume(found, name, ("available",))
+            with self._cloud("attaching volume %s to server %s" % (name, node)):
+                self.conn.compute.create_volume_attachment(server, volume=found.id)
+            found = self._wait_volume(found, name, ("in-use",))
+        result = self._volume(found, node, volume["name"], server.id)
+        result["attached"] = True
+        return changed, result
+
+    def remove_volume(self, cluster, node_name, volume_name, delete, check_mode=False):
+        name = cinder_volume_name(node_name, volume_name)
+        found = self._find_volume(cluster, node_name, volume_name)
+        if found is None:
+            return False, None
+        server = self._find_server_by_name(cluster, node_name)
+        result = self._volume(found, node_name, volume_name, server.id if server else None)
+        changed = False
+        attached_to = [a.get("server_id") for a in (found.attachments or [])]
+        if server is not None and server.id in attached_to:
+            changed = True
+            if not check_mode:
+                with self._cloud("detaching volume %s from server %s" % (name, node_name)):
+                    self.conn.compute.delete_volume_attachment(server.id, found.id,
+                                                               ignore_missing=True)
+            result["attached"] = False
+        if delete:
+            changed = True
+            if not check_mode:
+                # a volume is deleted once it is available (its server's deletion detaches it)
+                found = self._wait_volume(found, name, ("available", "error"))
+                with self._cloud("deleting volume %s" % name):
+                    self.conn.block_storage.delete_volume(found.id, ignore_missing=True)
+        elif changed and not check_mode:
+            self._wait_volume(found, name, ("available",))
+        result["attached"] = False
+        return changed, result

@@ -1,0 +1,643 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gridcloud.arc_cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The openstack provider through cluster_nodes and cluster_volume, with the real openstacksdk.
+
+The SDK talks HTTP to the cloud of fake_openstack_api.py (requests-mock): Keystone v3 with a
+catalog, then Nova, Neutron, Glance and Cinder. Only the ssh probe of a server's address
+(``socket.create_connection`` in the provider) is replaced, since the addresses are not real.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+
+import pytest
+import requests_mock
+
+from fake_openstack_api import AUTH, IDENTITY, FakeCloud
+from fake_podman import run_module
+
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
+    ProviderError,
+    get_provider,
+)
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
+    openstack as openstack_provider,
+)
+from ansible_collections.gridcloud.arc_cluster.plugins.modules import cluster_nodes
+from ansible_collections.gridcloud.arc_cluster.plugins.modules import cluster_volume
+
+IMAGE = "debian-13-genericcloud-amd64"
+GIB = 1024 ** 3
+
+
+class FakeSocket:
+    """Records the ssh probes; ``refuse`` makes them fail like a closed port."""
+
+    def __init__(self):
+        self.probes = []
+        self.refuse = False
+
+    def create_connection(self, address, timeout=None):  # pylint: disable=unused-argument
+        self.probes.append(address)
+        if self.refuse:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return self
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def cloud(ansible_module, monkeypatch):  # pylint: disable=unused-argument
+    """A FakeCloud behind requests-mock; no OS_* variable or clouds.yaml of the host used."""
+    for name in list(__import__("os").environ):
+        if name.startswith("OS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", "/nonexistent/clouds.yaml")
+    with requests_mock.Mocker() as mocker:
+        fake = FakeCloud(mocker)
+        yield fake
+        assert not fake.unknown, "requests not modelled by FakeCloud: %r" % (fake.unknown,)
+
+
+@pytest.fixture
+def ssh(monkeypatch):
+    fake = FakeSocket()
+    monkeypatch.setattr(openstack_provider, "socket", fake)
+    return fake
+
+
+@pytest.fixture
+def settings(tmp_path):
+    key = tmp_path / "id_ed25519.pub"
+    key.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest test@example\n")
+    return {
+        "auth": dict(AUTH),
+        "region_name": "RegionOne",
+        "image": IMAGE,
+        "network": "grid-private",
+        "public_key_file": str(key),
+        "ssh_user": "debian",
+        "poll_interval": 0,
+    }
+
+
+def nodes_args(settings, **overrides):  # pylint: disable=redefined-outer-name
+    args = {
+        "cluster": "demo",
+        "kind": "compute",
+        "count": 2,
+        "timeout": 5,
+        "resources": {"flavor": "m1.small"},
+        "provider": "openstack",
+        "provider_settings": settings,
+    }
+    args.update(overrides)
+    return args
+
+
+def volume_args(settings, **overrides):  # pylint: disable=redefined-outer-name
+    args = {
+        "cluster": "demo",
+        "node": "demo-frontend001",
+        "name": "grid",
+        "size": "2GiB",
+        "provider": "openstack",
+        "provider_settings": settings,
+    }
+    args.update(overrides)
+    return args
+
+
+def names(nodes):
+    return [node["name"] for node in nodes]
+
+
+def posted(cloud, fragment):  # pylint: disable=redefined-outer-name
+    """JSON bodies of the POSTs whose path contains ``fragment``."""
+    return [json.loads(r.body) for r in cloud.calls("POST", fragment)]
+
+
+# --------------------------------------------------------------------------- nodes
+
+def test_create_two_from_nothing(cloud, ssh, settings):
+    result = run_module(cluster_nodes.main, nodes_args(settings))
+
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    assert result["created"] == ["demo-compute001", "demo-compute002"]
+    assert result["removed"] == [] and result["started"] == []
+    assert names(result["nodes"]) == ["demo-compute001", "demo-compute002"]
+    for index, node in enumerate(result["nodes"], start=1):
+        server = cloud.server(node["name"])
+        assert node["kind"] == "compute" and node["index"] == index
+        assert node["cluster"] == "demo"
+        assert node["id"] == server["id"]
+        assert node["state"] == "running"
+        assert node["address"] == server["addresses"]["grid-private"][0]["addr"]
+        assert node["floating_ip"] is None
+        assert node["connection"] == {"ansible_connection": "ssh",
+                                      "ansible_host": node["address"],
+                                      "ansible_user": "debian"}
+        assert server["metadata"] == {"gridcloud_cluster": "demo", "gridcloud_kind": "compute",
+                                      "gridcloud_index": str(index)}
+    bodies = [body["server"] for body in posted(cloud, "/servers")]
+    assert [b["name"] for b in bodies] == ["demo-compute001", "demo-compute002"]
+    for body in bodies:
+        assert body["key_name"] == "demo-key"
+        assert body["security_groups"] == [{"name": "demo"}]
+        assert body["imageRef"] == cloud._by_name(cloud.images, IMAGE)["id"]
+        assert body["networks"] == [{"uuid": cloud._by_name(cloud.networks,
+                                                            "grid-private")["id"]}]
+        assert "block_device_mapping_v2" not in body
+        assert "OS-SCH-HNT:scheduler_hints" not in body
+    # the keypair from the public key, the security group with ssh and intra-cluster traffic
+    assert cloud.keypairs["demo-key"]["public_key"].startswith("ssh-ed25519 AAAA")
+    group = cloud._by_name(cloud.security_groups, "demo")
+    ingress = sorted(((r["ethertype"], r["protocol"], r["port_range_min"],
+                       r["remote_ip_prefix"], r["remote_group_id"])
+                      for r in cloud.rules.values() if r["direction"] == "ingress"), key=str)
+    assert ingress == sorted([("IPv4", None, None, None, group["id"]),
+                              ("IPv4", "tcp", 22, "0.0.0.0/0", None),
+                              ("IPv6", None, None, None, group["id"])], key=str)
+    # each server's ssh port was waited for at its address
+    assert sorted(ssh.probes) == sorted((n["address"], 22) for n in result["nodes"])
+
+
+def test_rerun_adopts_and_changes_nothing(cloud, ssh, settings):
+    first = run_module(cluster_nodes.main, nodes_args(settings))
+    assert first["changed"] is True
+    before = len(cloud.history)
+
+    second = run_module(cluster_nodes.main, nodes_args(settings))
+
+    assert not second.get("failed"), second
+    assert second["changed"] is False
+    assert second["created"] == [] and second["removed"] == []
+    assert [n["id"] for n in second["nodes"]] == [n["id"] for n in first["nodes"]]
+    assert cloud.server_names() == ["demo-compute001", "demo-compute002"]
+    writes = [r for r in cloud.history[before:] if r.method in ("POST", "PUT", "DELETE")
+              and not r.url.startswith(IDENTITY)]
+    assert writes == []
+
+
+def test_scale_up_creates_the_next_indices(cloud, ssh, settings):
+    cloud.add_server("demo-compute001", "demo", "compute", 1)
+
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=3))
+
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    assert result["created"] == ["demo-compute002", "demo-compute003"]
+    assert names(result["nodes"]) == ["demo-compute001", "demo-compute002", "demo-compute003"]
+    assert cloud.server_names() == ["demo-compute001", "demo-compute002", "demo-compute003"]
+
+
+def test_scale_down_removes_the_highest_indices(cloud, ssh, settings):
+    for index in (1, 2, 3):
+        cloud.add_server("demo-compute%03d" % index, "demo", "compute", index)
+    # a server of another cluster with a similar name, and one of ours without metadata
+    cloud.add_server("demo-compute009", "other", "compute", 9)
+
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=1))
+
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    assert names(result["removed"]) == ["demo-compute003", "demo-compute002"]
+    assert names(result["nodes"]) == ["demo-compute001"]
+    assert cloud.server_names() == ["demo-compute001", "demo-compute009"]
+    assert cloud.calls("POST", "/servers") == []
+
+
+def test_absent_removes_servers_floating_ips_group_and_keypair(cloud, ssh, settings):
+    settings["floating_network"] = "public"
+    run_module(cluster_nodes.main, nodes_args(settings, kind="frontend", count=1))
+    run_module(cluster_nodes.main, nodes_args(settings))
+    assert len(cloud.floating_ips) == 1
+
+    result = run_module(cluster_nodes.main, {"cluster": "demo", "state": "absent",
+                                             "provider": "openstack",
+                                             "provider_settings": settings})
+
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    assert sorted(names(result["removed"])) == ["demo-compute001", "demo-compute002",
+                                                "demo-frontend001"]
+    assert cloud.servers == {}
+    assert cloud.floating_ips == {}
+    assert cloud.security_groups == {}
+    assert cloud.keypairs == {}
+
+    again = run_module(cluster_nodes.main, {"cluster": "demo", "state": "absent",
+                                            "provider": "openstack",
+                                            "provider_settings": settings})
+    assert again["changed"] is False
+
+
+def test_absent_of_one_kind_keeps_the_rest(cloud, ssh, settings):
+    cloud.add_server("demo-frontend001", "demo", "frontend", 1)
+    cloud.add_server("demo-compute001", "demo", "compute", 1)
+
+    result = run_module(cluster_nodes.main, nodes_args(settings, state="absent"))
+
+    assert result["changed"] is True
+    assert names(result["removed"]) == ["demo-compute001"]
+    assert cloud.server_names() == ["demo-frontend001"]
+
+
+def test_frontend_gets_a_floating_ip_and_is_reached_there(cloud, ssh, settings):
+    settings["floating_network"] = "public"
+
+    result = run_module(cluster_nodes.main, nodes_args(settings, kind="frontend", count=1))
+
+    assert not result.get("failed"), result
+    node = result["nodes"][0]
+    [floating] = cloud.floating_ips.values()
+    assert floating["floating_network_id"] == cloud._by_name(cloud.networks, "public")["id"]
+    assert floating["description"] == "gridcloud demo"
+    assert node["floating_ip"] == floating["floating_ip_address"]
+    assert node["connection"]["ansible_host"] == floating["floating_ip_address"]
+    assert node["address"].startswith("10.0.0.")
+    assert ssh.probes == [(floating["floating_ip_address"], 22)]
+    # compute nodes get none (floating_ip_kinds defaults to frontend)
+    run_module(cluster_nodes.main, nodes_args(settings, count=1))
+    assert len(cloud.floating_ips) == 1
+    # a re-run does not allocate a second one
+    again = run_module(cluster_nodes.main, nodes_args(settings, kind="frontend", count=1))
+    assert again["changed"] is False
+    assert len(cloud.floating_ips) == 1
+
+
+def test_https_is_opened_only_with_the_rest_interface(cloud, ssh, settings):
+    def https_rules():
+        return [r for r in cloud.rules.values() if r["port_range_min"] == 443]
+
+    run_module(cluster_nodes.main, nodes_args(settings, count=1))
+    assert https_rules() == []
+
+    settings["rest_interface"] = "True"  # as a template hands it over
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=2))
+    assert result["changed"] is True
+    [rule] = https_rules()
+    assert (rule["protocol"], rule["port_range_max"], rule["remote_ip_prefix"]) == \
+        ("tcp", 443, "0.0.0.0/0")
+
+    settings["rest_interface"] = False
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=3))
+    assert https_rules() == []
+
+
+def test_anti_affinity_and_boot_from_volume(cloud, ssh, settings):
+    settings.update({"anti_affinity": True, "boot_from_volume": True,
+                     "boot_volume_size": "30GiB"})
+
+    result = run_module(cluster_nodes.main, nodes_args(settings))
+
+    assert not result.get("failed"), result
+    [group] = cloud.server_groups.values()
+    assert group["name"] == "demo-compute"
+    assert group["policies"] == ["anti-affinity"]
+    bodies = posted(cloud, "/servers")
+    assert len(cloud.calls("POST", "/os-server-groups")) == 1
+    for body in bodies:
+        assert body["OS-SCH-HNT:scheduler_hints"] == {"group": group["id"]}
+        server = body["server"]
+        assert "imageRef" not in server
+        assert server["block_device_mapping_v2"] == [{
+            "boot_index": 0, "uuid": cloud._by_name(cloud.images, IMAGE)["id"],
+            "source_type": "image", "destination_type": "volume", "volume_size": 30,
+            "delete_on_termination": True}]
+
+
+def test_a_stopped_server_is_started(cloud, ssh, settings):
+    cloud.add_server("demo-compute001", "demo", "compute", 1, status="SHUTOFF")
+
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=1))
+
+    assert result["changed"] is True
+    assert result["started"] == ["demo-compute001"]
+    assert [json.loads(r.body) for r in cloud.calls("POST", "/action")] == [{"os-start": None}]
+    assert result["nodes"][0]["state"] == "running"
+
+
+def test_check_mode_predicts_and_sends_no_write(cloud, ssh, settings):
+    settings["floating_network"] = "public"
+
+    result = run_module(cluster_nodes.main, nodes_args(settings), check_mode=True)
+
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    assert result["created"] == ["demo-compute001", "demo-compute002"]
+    assert [n["state"] for n in result["nodes"]] == ["planned", "planned"]
+    # only the Keystone token was POSTed: nothing was made in the cloud
+    assert cloud.writes() == []
+    assert [w.split()[1] for w in cloud.writes(include_auth=True)] == [
+        IDENTITY + "/auth/tokens"]
+    assert cloud.servers == {} and cloud.keypairs == {} and cloud.security_groups == {}
+    assert ssh.probes == []
+
+
+def test_check_mode_scale_down_and_absent_send_no_write(cloud, ssh, settings):
+    for index in (1, 2):
+        cloud.add_server("demo-compute%03d" % index, "demo", "compute", index)
+
+    down = run_module(cluster_nodes.main, nodes_args(settings, count=1), check_mode=True)
+    gone = run_module(cluster_nodes.main, {"cluster": "demo", "state": "absent",
+                                           "provider": "openstack",
+                                           "provider_settings": settings}, check_mode=True)
+
+    assert down["changed"] is True and names(down["removed"]) == ["demo-compute002"]
+    assert gone["changed"] is True and len(gone["removed"]) == 2
+    assert cloud.writes() == []
+    assert cloud.server_names() == ["demo-compute001", "demo-compute002"]
+
+
+# --------------------------------------------------------------------------- validation
+
+def test_every_problem_of_the_request_in_one_message(cloud, ssh, settings):
+    settings.update({"image": "no-such-image", "network": "no-such-net",
+                     "floating_network": "no-such-public"})
+    cloud.compute_quota.update({"instances": 1, "cores": 1, "ram": 1024})
+
+    result = run_module(cluster_nodes.main, nodes_args(settings, kind="frontend",
+                                                       resources={"flavor": "m9.huge"}))
+
+    assert result["failed"] is True
+    msg = result["msg"]
+    assert msg.startswith("cannot create 2 frontend node(s) of cluster demo, 5 problem(s):")
+    assert "image no-such-image (kind frontend) does not exist" in msg
+    assert "flavor m9.huge (kind frontend) does not exist" in msg
+    assert "network no-such-net does not exist" in msg
+    assert "floating network no-such-public does not exist" in msg
+    assert "compute quota: 2 frontend node(s) need 2 instances, 1 of 1 are free" in msg
+    assert cloud.writes() == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda s, c: s.update(image="no-such-image"),
+     "image no-such-image (kind compute) does not exist in the cloud"),
+    (lambda s, c: s.update(network="no-such-net"), "network no-such-net does not exist"),
+    (lambda s, c: s.update(floating_network="no-such-public", floating_ip_kinds=["compute"]),
+     "floating network no-such-public does not exist"),
+    (lambda s, c: s.update(floating_network="grid-private", floating_ip_kinds=["compute"]),
+     "floating network grid-private is not an external network"),
+    (lambda s, c: s.update(key_name="nokey"), "keypair nokey (key_name) does not exist"),
+    (lambda s, c: s.update(public_key_file="/nonexistent/key.pub"),
+     "public_key_file /nonexistent/key.pub does not exist"),
+    (lambda s, c: c.compute_quota.update(instances=1),
+     "compute quota: 2 compute node(s) need 2 instances, 1 of 1 are free"),
+    (lambda s, c: c.compute_quota.update(cores=1),
+     "compute quota: 2 compute node(s) need 2 cores, 1 of 1 are free"),
+    (lambda s, c: c.compute_quota.update(ram=3000),
+     "compute quota: 2 compute node(s) need 4096 MiB ram, 3000 MiB of 3000 MiB are free"),
+    (lambda s, c: c.volume_quota.update(volumes=1),
+     "volume quota: 2 compute node(s) need 2 volumes, 1 of 1 are free"),
+    (lambda s, c: c.volume_quota.update(gigabytes=5),
+     "volume quota: 2 compute node(s) need 6 gigabytes, 5 of 5 are free"),
+], ids=["image", "network", "floating-network", "floating-not-external", "key-name",
+        "public-key-file", "instances", "cores", "ram", "volumes", "gigabytes"])
+def test_each_validation_failure(cloud, ssh, settings, change, expected):
+    change(settings, cloud)
+
+    result = run_module(cluster_nodes.main, nodes_args(
+        settings, volumes=[{"name": "scratch", "size_bytes": 3 * GIB}]))
+
+    assert result["failed"] is True
+    assert "1 problem(s)" in result["msg"], result["msg"]
+    assert expected in result["msg"]
+    assert cloud.writes() == []
+
+
+def test_quota_counts_what_is_used_and_unlimited_is_no_limit(cloud, ssh, settings):
+    cloud.compute_used_extra["instances"] = 9
+    cloud.compute_quota.update({"cores": -1, "ram": -1})
+
+    result = run_module(cluster_nodes.main, nodes_args(settings))
+
+    assert result["failed"] is True
+    assert "need 2 instances, 1 of 10 are free" in result["msg"]
+    assert "cores" not in result["msg"] and "ram" not in result["msg"]
+
+
+def test_quota_exceeded_by_the_cloud_names_the_server(cloud, ssh, settings):
+    cloud.server_create_error = (403, {"forbidden": {
+        "code": 403, "message": "Quota exceeded for cores: Requested 1, but already used 20 "
+                                "of 20 cores"}})
+
+    result = run_module(cluster_nodes.main, nodes_args(settings))
+
+    assert result["failed"] is True
+    assert "creating server demo-compute001 failed: quota exceeded (HTTP 403)" in result["msg"]
+    assert "Quota exceeded for cores" in result["msg"]
+
+
+def test_server_in_error_names_the_server_and_the_fault(cloud, ssh, settings):
+    cloud.server_faults["demo-compute002"] = ("No valid host was found. There are not enough "
+                                              "hosts available.")
+
+    result = run_module(cluster_nodes.main, nodes_args(settings))
+
+    assert result["failed"] is True
+    assert "server demo-compute002 is in state ERROR: No valid host was found" in result["msg"]
+    assert "no hypervisor with room" in result["msg"]
+
+
+def test_server_in_error_found_on_a_rerun_is_reported(cloud, ssh, settings):
+    server = cloud.add_server("demo-compute001", "demo", "compute", 1, status="ERROR")
+    server["fault"] = {"code": 500, "message": "Build of instance aborted: disk full"}
+
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=1))
+
+    assert result["failed"] is True
+    assert "server demo-compute001 is in state ERROR: Build of instance aborted" in result["msg"]
+
+
+def test_build_timeout_and_closed_ssh_are_bounded(cloud, ssh, settings):
+    cloud.build_polls = 10 ** 6
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=1, timeout=0))
+    assert result["failed"] is True
+    assert "server demo-compute001 is still BUILD after 0s" in result["msg"]
+
+    cloud.build_polls = 1
+    ssh.refuse = True
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=1, timeout=0))
+    assert result["failed"] is True
+    assert "server demo-compute001 is ACTIVE but ssh on 10.0.0." in result["msg"]
+    assert "security group demo" in result["msg"]
+
+
+# --------------------------------------------------------------------------- volumes
+
+def test_volume_created_attached_and_found_by_id(cloud, ssh, settings):
+    cloud.add_server("demo-frontend001", "demo", "frontend", 1)
+
+    result = run_module(cluster_volume.main, volume_args(settings))
+
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    volume = cloud.volume("demo-frontend001-grid")
+    assert result["volume"]["id"] == volume["id"]
+    assert result["volume"]["device"] == "/dev/disk/by-id/virtio-%s" % volume["id"][:20]
+    assert result["volume"]["attached"] is True
+    assert result["volume"]["size_bytes"] == 2 * GIB
+    assert volume["metadata"] == {"gridcloud_cluster": "demo",
+                                  "gridcloud_node": "demo-frontend001",
+                                  "gridcloud_volume": "grid"}
+    assert volume["size"] == 2
+    assert volume["attachments"][0]["server_id"] == cloud.server("demo-frontend001")["id"]
+    assert "/dev/vd" not in result["volume"]["device"]
+
+    again = run_module(cluster_volume.main, volume_args(settings))
+    assert again["changed"] is False
+    assert again["volume"] == result["volume"]
+    assert len(cloud.volumes) == 1
+
+
+def test_an_existing_volume_is_adopted_by_name(cloud, ssh, settings):
+    cloud.add_server("demo-frontend001", "demo", "frontend", 1)
+    existing = cloud.add_volume("demo-frontend001-grid", size=2)
+
+    result = run_module(cluster_volume.main, volume_args(settings))
+
+    assert result["changed"] is True  # attached
+    assert result["volume"]["id"] == existing["id"]
+    assert cloud.calls("POST", "/volumes") == []
+    assert existing["status"] == "in-use"
+
+
+def test_volume_size_rounds_up_to_whole_gib_with_a_warning(cloud, ssh, settings):
+    cloud.add_server("demo-frontend001", "demo", "frontend", 1)
+
+    result = run_module(cluster_volume.main, volume_args(settings, size="500MiB"))
+
+    assert result["volume"]["size_bytes"] == GIB
+    assert "not the 524288000 asked for" in result["warnings"][0]
+
+
+def test_volume_in_error_is_reported_by_name(cloud, ssh, settings):
+    cloud.add_server("demo-frontend001", "demo", "frontend", 1)
+    cloud.volume_errors.add("demo-frontend001-grid")
+
+    result = run_module(cluster_volume.main, volume_args(settings))
+
+    assert result["failed"] is True
+    assert "volume demo-frontend001-grid" in result["msg"]
+    assert "is in state error" in result["msg"]
+
+
+def test_volume_quota_exceeded_is_reported_by_name(cloud, ssh, settings):
+    cloud.add_server("demo-frontend001", "demo", "frontend", 1)
+    cloud.volume_quota["gigabytes"] = 1
+
+    result = run_module(cluster_volume.main, volume_args(settings))
+
+    assert result["failed"] is True
+    assert "creating volume demo-frontend001-grid failed: quota exceeded (HTTP 413)" \
+        in result["msg"]
+
+
+def test_volume_check_mode_sends_no_write(cloud, ssh, settings):
+    cloud.add_server("demo-frontend001", "demo", "frontend", 1)
+
+    result = run_module(cluster_volume.main, volume_args(settings), check_mode=True)
+    assert result["changed"] is True
+    assert result["volume"]["attached"] is False
+
+    no_node = run_module(cluster_volume.main, volume_args(settings, node="demo-frontend002"),
+                         check_mode=True)
+    assert no_node["changed"] is True
+    assert cloud.writes() == []
+    assert cloud.volumes == {}
+
+
+def test_volume_for_a_missing_server_fails(cloud, ssh, settings):
+    result = run_module(cluster_volume.main, volume_args(settings))
+    assert result["failed"] is True
+    assert "server demo-frontend001 does not exist" in result["msg"]
+
+
+@pytest.mark.parametrize("policy", ["keep", "delete"])
+def test_volume_absent_by_policy(cloud, ssh, settings, policy):
+    cloud.add_server("demo-frontend001", "demo", "frontend", 1)
+    run_module(cluster_volume.main, volume_args(settings))
+
+    check = run_module(cluster_volume.main, volume_args(settings, state="absent", policy=policy),
+                       check_mode=True)
+    assert check["changed"] is True
+    assert cloud.volume("demo-frontend001-grid")["status"] == "in-use"
+
+    result = run_module(cluster_volume.main, volume_args(settings, state="absent",
+                                                         policy=policy))
+
+    assert result["changed"] is True
+    assert result["volume"]["attached"] is False
+    if policy == "keep":
+        assert cloud.volume("demo-frontend001-grid")["status"] == "available"
+        assert cloud.volume("demo-frontend001-grid")["attachments"] == []
+    else:
+        assert cloud.volumes == {}
+    again = run_module(cluster_volume.main, volume_args(settings, state="absent",
+                                                        policy=policy))
+    assert again["changed"] is False
+
+
+def test_volume_of_a_destroyed_server_is_deleted(cloud, ssh, settings):
+    """destroy removes the servers first, then the volumes (detached by Nova)."""
+    cloud.add_server("demo-frontend001", "demo", "frontend", 1)
+    run_module(cluster_volume.main, volume_args(settings))
+    run_module(cluster_nodes.main, {"cluster": "demo", "state": "absent",
+                                    "provider": "openstack", "provider_settings": settings})
+
+    result = run_module(cluster_volume.main, volume_args(settings, state="absent",
+                                                         policy="delete"))
+
+    assert result["changed"] is True
+    assert cloud.volumes == {}
+
+
+# --------------------------------------------------------------------------- set-up
+
+def test_cloud_from_clouds_yaml(cloud, ssh, settings, tmp_path, monkeypatch):
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(json.dumps({"clouds": {"mycloud": {"auth": AUTH,
+                                                         "region_name": "RegionOne"}}}))
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+    del settings["auth"]
+    settings["cloud"] = "mycloud"
+
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=1))
+
+    assert not result.get("failed"), result
+    assert cloud.server_names() == ["demo-compute001"]
+
+
+def test_settings_without_cloud_or_auth_fail_clearly(cloud, settings):
+    del settings["auth"]
+    result = run_module(cluster_nodes.main, nodes_args(settings))
+    assert result["failed"] is True
+    assert "cluster.openstack.cloud" in result["msg"]
+    assert len(cloud.history) == 0
+
+
+def test_missing_openstacksdk_is_named(settings, monkeypatch):
+    real_import = builtins.__import__
+
+    def no_openstack(name, *args, **kwargs):
+        if name == "openstack" or name.startswith("openstack."):
+            raise ImportError("No module named 'openstack'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_openstack)
+    provider = get_provider("openstack", settings, None)
+    with pytest.raises(ProviderError, match="needs the Python package openstacksdk"):
+        provider.list_nodes("demo")
+
+
+def test_private_key_file_is_handed_to_ansible(cloud, ssh, settings):
+    settings["private_key_file"] = "/keys/id_ed25519"
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=1))
+    assert result["nodes"][0]["connection"]["ansible_ssh_private_key_file"] == \
+        "/keys/id_ed25519"
