@@ -61,6 +61,17 @@ options:
     type: list
     elements: dict
     default: []
+  all_kinds:
+    description:
+      - Every node kind of the cluster with its C(count), C(resources), C(image) and
+        C(volumes), as in the definition's normal form (the C(cluster) role passes
+        C(cluster_spec.nodes)).
+      - With it, when nodes of O(kind) are missing, the nodes missing of every kind are
+        checked together before the first is created (openstack, a quota must hold all of
+        them), and every problem of every kind is reported in one message. Nodes of other
+        kinds are not created or removed.
+    type: dict
+    default: {}
   state:
     description: Whether the nodes must exist (V(present)) or not (V(absent)).
     type: str
@@ -168,6 +179,9 @@ removed:
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.cluster_module import (
     ClusterModule,
 )
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
+    ProviderError,
+)
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
     NAME_RE,
     node_name,
@@ -183,6 +197,7 @@ class ClusterNodesModule(ClusterModule):
         "image": {"type": "str"},
         "resources": {"type": "dict", "default": {}},
         "volumes": {"type": "list", "elements": "dict", "default": []},
+        "all_kinds": {"type": "dict", "default": {}},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
         "wait": {"type": "bool", "default": True},
         "timeout": {"type": "int", "default": 300},
@@ -216,8 +231,7 @@ class ClusterNodesModule(ClusterModule):
                          key=lambda n: n["index"], reverse=True)
         stopped = [by_index[i] for i in wanted if i in by_index and by_index[i]["state"] != "running"]
         if missing:
-            request = dict(spec, count=len(missing), volumes=self._volumes())
-            provider.check_node_request(cluster, release, kind, request)
+            self._check_request(cluster, release, kind, spec, len(missing))
         changed = provider.ensure_cluster_network(cluster, check_mode=self.check_mode) \
             if missing else False
         created, started = [], []
@@ -247,9 +261,41 @@ class ClusterNodesModule(ClusterModule):
                        nodes=[nodes[i] for i in sorted(nodes)],
                        created=created, started=started, removed=surplus)
 
-    def _volumes(self):
+    def _check_request(self, cluster, release, kind, spec, missing):
+        """Check, before any node is created, that the missing nodes can be made.
+
+        With O(all_kinds), the missing nodes of every kind are checked together (a quota
+        must hold all of them), so that a cluster that does not fit stops before its first
+        node, and every problem of every kind is reported in one message.
+        """
+        requests = {kind: dict(spec, count=missing, volumes=self._volumes(self.params["volumes"]))}
+        existing = self.provider.list_nodes(cluster) if self.params["all_kinds"] else []
+        for other, other_spec in (self.params["all_kinds"] or {}).items():
+            if other == kind or not isinstance(other_spec, dict):
+                continue
+            have = {n["index"] for n in existing if n["kind"] == other}
+            count = len([i for i in range(1, int(other_spec.get("count") or 0) + 1)
+                         if i not in have])
+            if count:
+                requests[other] = {"resources": other_spec.get("resources") or {},
+                                   "image": other_spec.get("image"), "count": count,
+                                   "volumes": self._volumes(other_spec.get("volumes") or [])}
+        check_all = getattr(self.provider, "check_cluster_request", None)
+        if check_all is not None:
+            check_all(cluster, release, requests)
+            return
+        problems = []
+        for name, request in requests.items():
+            try:
+                self.provider.check_node_request(cluster, release, name, request)
+            except ProviderError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ProviderError("\n".join(problems))
+
+    def _volumes(self, volumes_param):
         volumes = []
-        for index, volume in enumerate(self.params["volumes"]):
+        for index, volume in enumerate(volumes_param):
             size = volume.get("size_bytes")
             if size is None:
                 try:

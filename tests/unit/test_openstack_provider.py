@@ -641,3 +641,59 @@ def test_private_key_file_is_handed_to_ansible(cloud, ssh, settings):
     result = run_module(cluster_nodes.main, nodes_args(settings, count=1))
     assert result["nodes"][0]["connection"]["ansible_ssh_private_key_file"] == \
         "/keys/id_ed25519"
+
+
+def test_the_whole_cluster_is_checked_before_the_first_server(cloud, ssh, settings):
+    """With all_kinds (as the cluster role passes it) the quota must hold every kind at once."""
+    cloud.compute_quota["cores"] = 5  # the frontend (4) fits alone, not with 2 workers (1 each)
+    all_kinds = {
+        "frontend": {"count": 1, "resources": {"flavor": "m1.large"},
+                     "volumes": [{"name": "grid", "size_bytes": 2 * GIB}]},
+        "compute": {"count": 2, "resources": {"flavor": "m1.small"}, "volumes": []},
+        "gpu": {"count": 1, "resources": {"flavor": "g1.none"}, "volumes": []},
+    }
+
+    result = run_module(cluster_nodes.main, nodes_args(
+        settings, kind="frontend", count=1, resources={"flavor": "m1.large"},
+        volumes=all_kinds["frontend"]["volumes"], all_kinds=all_kinds))
+
+    assert result["failed"] is True
+    msg = result["msg"]
+    assert msg.startswith("cannot create 1 frontend, 2 compute, 1 gpu node(s) of cluster demo, "
+                          "2 problem(s):"), msg
+    assert "flavor g1.none (kind gpu) does not exist" in msg
+    assert "compute quota: 1 frontend, 2 compute, 1 gpu node(s) need 6 cores, 5 of 5 are " \
+           "free" in msg
+    assert cloud.writes() == []
+
+
+def test_all_kinds_counts_only_the_missing_nodes(cloud, ssh, settings):
+    cloud.compute_quota["instances"] = 3
+    cloud.add_server("demo-compute001", "demo", "compute", 1)
+    cloud.add_server("demo-compute002", "demo", "compute", 2)
+    all_kinds = {"frontend": {"count": 1, "resources": {"flavor": "m1.small"}},
+                 "compute": {"count": 2, "resources": {"flavor": "m1.small"}}}
+
+    result = run_module(cluster_nodes.main, nodes_args(
+        settings, kind="frontend", count=1, all_kinds=all_kinds))
+
+    assert not result.get("failed"), result
+    assert result["created"] == ["demo-frontend001"]
+
+
+def test_all_kinds_with_a_provider_that_checks_one_kind_at_a_time(fake_podman, tmp_path):
+    """cluster_nodes' fallback (podman has no check_cluster_request): one message for all."""
+    fake_podman.images.add("localhost/gridcloud-node:trixie")
+    all_kinds = {"compute": {"count": 1, "image": "localhost/gridcloud-node:trixie"},
+                 "gpu": {"count": 1, "image": "localhost/no-such-image"},
+                 "big": {"count": 1, "image": "localhost/no-such-either"}}
+
+    result = run_module(cluster_nodes.main, {
+        "cluster": "demo", "kind": "compute", "count": 1, "timeout": 5,
+        "provider_settings": {"apt_cache_dir": str(tmp_path / "apt")},
+        "all_kinds": all_kinds})
+
+    assert result["failed"] is True
+    assert "localhost/no-such-image for kind gpu does not exist" in result["msg"]
+    assert "localhost/no-such-either for kind big does not exist" in result["msg"]
+    assert fake_podman.podman_calls("run") == []

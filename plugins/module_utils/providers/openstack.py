@@ -284,32 +284,56 @@ class OpenStackProvider(Provider):
 
     def check_node_request(self, cluster, release, kind, spec):
         """Check image, flavor, networks, keypair and quotas; list every problem at once."""
+        self.check_cluster_request(cluster, release, {kind: spec})
+
+    def check_cluster_request(self, cluster, release, requests):
+        """Check the new nodes of every kind in ``requests`` together (see the base class).
+
+        The quotas must hold the sum of all of them, so that a cluster that does not fit
+        stops before its first server.
+        """
         problems = []
-        count = int(spec.get("count") or 1)
-        resources = spec.get("resources") or {}
-        volumes = spec.get("volumes") or []
         conn = self.conn
-        image_name = self.image(spec)
-        image = None
-        if not image_name:
-            problems.append("image: no image for kind %s; set cluster.openstack.image or the "
-                            "kind's image" % kind)
-        else:
-            with self._cloud("looking up image %s" % image_name):
-                image = self._find(conn.image.find_image, image_name)
-            if image is None:
-                problems.append("image %s (kind %s) does not exist in the cloud; list them "
-                                "with `openstack image list`" % (image_name, kind))
-        flavor_name = resources.get("flavor")
-        flavor = None
-        if not flavor_name:
-            problems.append("flavor: kind %s has no resources.flavor" % kind)
-        else:
-            with self._cloud("looking up flavor %s" % flavor_name):
-                flavor = self._find(conn.compute.find_flavor, flavor_name)
-            if flavor is None:
-                problems.append("flavor %s (kind %s) does not exist in the cloud; list them "
-                                "with `openstack flavor list`" % (flavor_name, kind))
+        needs = {"instances": 0, "cores": 0, "ram": 0, "volumes": 0, "gigabytes": 0}
+        seen = {}
+        for kind, spec in requests.items():
+            count = int(spec.get("count") or 1)
+            resources = spec.get("resources") or {}
+            image_name = self.image(spec)
+            if not image_name:
+                problems.append("image: no image for kind %s; set cluster.openstack.image or "
+                                "the kind's image" % kind)
+            else:
+                if ("image", image_name) not in seen:
+                    with self._cloud("looking up image %s" % image_name):
+                        seen["image", image_name] = self._find(conn.image.find_image,
+                                                               image_name)
+                if seen["image", image_name] is None:
+                    problems.append("image %s (kind %s) does not exist in the cloud; list them "
+                                    "with `openstack image list`" % (image_name, kind))
+            flavor_name = resources.get("flavor")
+            flavor = None
+            if not flavor_name:
+                problems.append("flavor: kind %s has no resources.flavor" % kind)
+            else:
+                if ("flavor", flavor_name) not in seen:
+                    with self._cloud("looking up flavor %s" % flavor_name):
+                        seen["flavor", flavor_name] = self._find(conn.compute.find_flavor,
+                                                                 flavor_name)
+                flavor = seen["flavor", flavor_name]
+                if flavor is None:
+                    problems.append("flavor %s (kind %s) does not exist in the cloud; list "
+                                    "them with `openstack flavor list`" % (flavor_name, kind))
+            needs["instances"] += count
+            if flavor is not None:
+                needs["cores"] += count * (flavor.vcpus or 0)
+                needs["ram"] += count * (flavor.ram or 0)
+            volumes = spec.get("volumes") or []
+            needs["gigabytes"] += sum(size_gib(v["size_bytes"]) for v in volumes) * count
+            needs["volumes"] += len(volumes) * count
+            if _bool(self.settings.get("boot_from_volume")):
+                needs["gigabytes"] += self._boot_volume_gib() * count
+                needs["volumes"] += count
         network = self.settings.get("network")
         if not network:
             problems.append("network: set cluster.openstack.network (the network the servers "
@@ -320,7 +344,7 @@ class OpenStackProvider(Provider):
             if found is None:
                 problems.append("network %s does not exist in the cloud; list them with "
                                 "`openstack network list`" % network)
-        if self.wants_floating_ip(kind):
+        if any(self.wants_floating_ip(kind) for kind in requests):
             floating = self.settings["floating_network"]
             with self._cloud("looking up floating network %s" % floating):
                 found = self._find(conn.network.find_network, floating)
@@ -344,49 +368,45 @@ class OpenStackProvider(Provider):
             path = os.path.expanduser(self.settings["public_key_file"])
             if not os.path.isfile(path):
                 problems.append("public_key_file %s does not exist" % path)
-        # quotas: the whole request of this call (count servers, their volumes)
+        label = "%s node(s)" % ", ".join("%d %s" % (int(spec.get("count") or 1), kind)
+                                         for kind, spec in requests.items())
+        problems.extend(self._quota_problems(needs, label))
+        if problems:
+            raise ProviderError(
+                "cannot create %s of cluster %s, %d problem(s):\n%s"
+                % (label, cluster, len(problems), "\n".join("  - %s" % p for p in problems)))
+
+    def _quota_problems(self, needs, label):
+        problems = []
+        conn = self.conn
         with self._cloud("reading the compute quota"):
             compute = conn.compute.get_limits().absolute
-        wanted = {"instances": count}
-        if flavor is not None:
-            wanted["cores"] = count * (flavor.vcpus or 0)
-            wanted["ram"] = count * (flavor.ram or 0)
         for what, limit, used, unit in (
                 ("instances", compute.instances, compute.instances_used, ""),
                 ("cores", compute.total_cores, compute.total_cores_used, ""),
                 ("ram", compute.total_ram, compute.total_ram_used, " MiB")):
             limit = _limit(limit)
-            if limit is None or what not in wanted:
+            if limit is None or not needs[what]:
                 continue
             free = limit - (used or 0)
-            if wanted[what] > free:
-                problems.append("compute quota: %d %s node(s) need %d%s %s, %d%s of %d%s are "
-                                "free" % (count, kind, wanted[what], unit, what, free, unit,
-                                          limit, unit))
-        gigabytes = sum(size_gib(v["size_bytes"]) for v in volumes) * count
-        n_volumes = len(volumes) * count
-        if _bool(self.settings.get("boot_from_volume")):
-            gigabytes += self._boot_volume_gib() * count
-            n_volumes += count
-        if n_volumes:
+            if needs[what] > free:
+                problems.append("compute quota: %s need %d%s %s, %d%s of %d%s are free"
+                                % (label, needs[what], unit, what, free, unit, limit, unit))
+        if needs["volumes"]:
             with self._cloud("reading the volume quota"):
                 storage = conn.block_storage.get_limits().absolute
-            for what, need, limit, used in (
-                    ("volumes", n_volumes, storage.max_total_volumes, storage.total_volumes_used),
-                    ("gigabytes", gigabytes, storage.max_total_volume_gigabytes,
+            for what, limit, used in (
+                    ("volumes", storage.max_total_volumes, storage.total_volumes_used),
+                    ("gigabytes", storage.max_total_volume_gigabytes,
                      storage.total_gigabytes_used)):
                 limit = _limit(limit)
                 if limit is None:
                     continue
                 free = limit - (used or 0)
-                if need > free:
-                    problems.append("volume quota: %d %s node(s) need %d %s, %d of %d are free"
-                                    % (count, kind, need, what, free, limit))
-        if problems:
-            raise ProviderError(
-                "cannot create %d %s node(s) of cluster %s, %d problem(s):\n%s"
-                % (count, kind, cluster, len(problems),
-                   "\n".join("  - %s" % p for p in problems)))
+                if needs[what] > free:
+                    problems.append("volume quota: %s need %d %s, %d of %d are free"
+                                    % (label, needs[what], what, free, limit))
+        return problems
 
     def _ensure_server_group(self, cluster, kind):
         name = self.server_group_name(cluster, kind)
