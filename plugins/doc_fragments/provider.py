@@ -36,7 +36,10 @@ options:
         C(network) (name or id); C(ssh_user) (default V(debian)), C(ssh_port),
         C(wait_for_ssh) (default true), C(private_key_file); C(public_key_file) (the keypair
         C(<cluster>-key) is made from it) or C(key_name) (an existing keypair);
-        C(floating_network) with C(floating_ip_kinds) (default V([frontend]));
+        C(floating_network) with C(floating_ip_kinds) (default V([frontend])) and
+        C(proxy_jump) (default true, nodes without a floating IP are reached through one that
+        has one, and not waited for on ssh); C(keep_failed_servers) (default false, a server
+        that goes to ERROR is deleted, so the next run creates it again);
         C(anti_affinity) (V(true) or V(soft), with a server group C(<cluster>-<kind>) per kind);
         C(boot_from_volume) with C(boot_volume_size) (default V(20GiB)); C(volume_type),
         C(availability_zone);

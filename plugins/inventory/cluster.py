@@ -20,6 +20,10 @@ description:
     was lowered) are in the group C(gridcloud_surplus) only, so that C(resize) can drain and
     remove them. Nodes the definition asks for that do not exist yet are also in the group
     C(gridcloud_planned).
+  - With provider V(openstack) the nodes are the servers whose metadata names the cluster, kind
+    and index; each gets C(ansible_host) (its floating IP, else its address), C(ansible_user)
+    (C(ssh_user)), C(ansible_connection=ssh) and, for a node reached through another's
+    floating IP, C(ansible_ssh_common_args) (see docs/openstack.md).
   - The definition is validated first; an invalid one fails with every problem listed.
 author:
   - gridcloud.arc_cluster contributors

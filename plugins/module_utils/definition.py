@@ -97,6 +97,8 @@ OPENSTACK_KEYS = {
     "key_name": "an existing keypair instead",
     "floating_network": "external network of the floating IPs",
     "floating_ip_kinds": "kinds that get a floating IP",
+    "proxy_jump": "reach nodes without a floating IP through one that has one",
+    "keep_failed_servers": "leave a server that went to ERROR for inspection",
     "anti_affinity": "servers of a kind on different hypervisors (true or soft)",
     "boot_from_volume": "boot from a volume made from the image",
     "boot_volume_size": "size of the boot volume",
@@ -110,7 +112,8 @@ OPENSTACK_KEYS = {
 OPENSTACK_STRING_KEYS = ("cloud", "auth_type", "region_name", "interface", "cacert", "image",
                          "network", "ssh_user", "public_key_file", "private_key_file",
                          "key_name", "floating_network", "volume_type", "availability_zone")
-OPENSTACK_BOOL_KEYS = ("verify", "wait_for_ssh", "boot_from_volume", "rest_interface")
+OPENSTACK_BOOL_KEYS = ("verify", "wait_for_ssh", "boot_from_volume", "rest_interface",
+                       "proxy_jump", "keep_failed_servers")
 OPENSTACK_NUMBER_KEYS = ("ssh_port", "poll_interval", "volume_timeout", "delete_timeout")
 
 

@@ -104,6 +104,8 @@ def test_servers_become_hosts_in_the_groups_of_their_kind(cloud, tmp_path):
         "/dev/disk/by-id/virtio-%s" % volume["id"][:20]
     compute = inventory.hosts["grid1-compute001"].vars
     assert compute["ansible_host"] == "10.0.0.6"
+    assert compute["ansible_ssh_common_args"] == \
+        '-o ProxyCommand="ssh -W %h:%p -i /keys/grid1 debian@203.0.113.7"'
     assert compute["gridcloud_node_volumes"] == []
     planned = inventory.hosts["grid1-compute002"].vars
     assert planned["gridcloud_node_state"] == "planned"

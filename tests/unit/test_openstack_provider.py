@@ -443,6 +443,24 @@ def test_server_in_error_names_the_server_and_the_fault(cloud, ssh, settings):
     assert result["failed"] is True
     assert "server demo-compute002 is in state ERROR: No valid host was found" in result["msg"]
     assert "no hypervisor with room" in result["msg"]
+    # the failed build is cleaned up: the next run creates it again, never a duplicate
+    assert "it was deleted; the next run creates it again" in result["msg"]
+    assert cloud.server_names() == ["demo-compute001"]
+    del cloud.server_faults["demo-compute002"]
+    again = run_module(cluster_nodes.main, nodes_args(settings))
+    assert again["created"] == ["demo-compute002"]
+    assert cloud.server_names() == ["demo-compute001", "demo-compute002"]
+
+
+def test_keep_failed_servers_leaves_it_for_inspection(cloud, ssh, settings):
+    settings["keep_failed_servers"] = True
+    cloud.server_faults["demo-compute001"] = "Exceeded maximum number of retries."
+
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=1))
+
+    assert result["failed"] is True
+    assert "delete it (`openstack server delete demo-compute001`)" in result["msg"]
+    assert cloud.server("demo-compute001")["status"] == "ERROR"
 
 
 def test_server_in_error_found_on_a_rerun_is_reported(cloud, ssh, settings):
@@ -697,3 +715,42 @@ def test_all_kinds_with_a_provider_that_checks_one_kind_at_a_time(fake_podman, t
     assert "localhost/no-such-image for kind gpu does not exist" in result["msg"]
     assert "localhost/no-such-either for kind big does not exist" in result["msg"]
     assert fake_podman.podman_calls("run") == []
+
+
+def test_nodes_without_floating_ip_are_reached_through_one_that_has_one(cloud, ssh, settings):
+    settings["floating_network"] = "public"
+    run_module(cluster_nodes.main, nodes_args(settings, kind="frontend", count=1))
+    ssh.probes.clear()
+
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=1))
+
+    assert not result.get("failed"), result
+    assert ssh.probes == []  # not reachable from here: not waited for on its private address
+    [floating] = cloud.floating_ips.values()
+    provider = get_provider("openstack", settings, None)
+    nodes = {n["name"]: n for n in provider.list_nodes("demo")}
+    assert nodes["demo-compute001"]["connection"]["ansible_ssh_common_args"] == \
+        "-o ProxyJump=debian@%s" % floating["floating_ip_address"]
+    assert "ansible_ssh_common_args" not in nodes["demo-frontend001"]["connection"]
+
+    settings["private_key_file"] = "/keys/grid"
+    nodes = {n["name"]: n for n in get_provider("openstack", settings, None).list_nodes("demo")}
+    assert nodes["demo-compute001"]["connection"]["ansible_ssh_common_args"] == \
+        '-o ProxyCommand="ssh -W %%h:%%p -i /keys/grid debian@%s"' \
+        % floating["floating_ip_address"]
+
+    settings["proxy_jump"] = False
+    nodes = {n["name"]: n for n in get_provider("openstack", settings, None).list_nodes("demo")}
+    assert "ansible_ssh_common_args" not in nodes["demo-compute001"]["connection"]
+
+
+def test_a_server_still_building_from_an_interrupted_run_is_adopted(cloud, ssh, settings):
+    cloud.add_server("demo-compute001", "demo", "compute", 1, status="BUILD")
+
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=1))
+
+    assert not result.get("failed"), result
+    assert result["created"] == []
+    assert result["nodes"][0]["state"] == "running"
+    assert cloud.calls("POST", "/servers") == [] and cloud.calls("POST", "/action") == []
+    assert cloud.server_names() == ["demo-compute001"]

@@ -274,7 +274,34 @@ class OpenStackProvider(Provider):
                 continue
             nodes.append(node)
         nodes.sort(key=lambda node: (node["kind"], node["index"]))
+        self._add_jump_host(nodes)
         return nodes
+
+    def _behind_jump_host(self, node):
+        """True for a node Ansible reaches through a node with a floating IP."""
+        return bool(self.settings.get("floating_network")) and not node.get("floating_ip") \
+            and _bool(self.settings.get("proxy_jump", True))
+
+    def _add_jump_host(self, nodes):
+        """Nodes without a floating IP are reached through the first node that has one.
+
+        With ``private_key_file`` the hop is a ProxyCommand with that key (ProxyJump would
+        use only the ssh agent and ~/.ssh/config for the hop).
+        """
+        jump = next((n for n in nodes if n.get("floating_ip")), None)
+        if jump is None:
+            return
+        user = self.settings.get("ssh_user") or DEFAULT_SSH_USER
+        key = self.settings.get("private_key_file")
+        for node in nodes:
+            if not self._behind_jump_host(node):
+                continue
+            if key:
+                args = "-o ProxyCommand=\"ssh -W %%h:%%p -i %s %s@%s\"" % (
+                    os.path.expanduser(key), user, jump["floating_ip"])
+            else:
+                args = "-o ProxyJump=%s@%s" % (user, jump["floating_ip"])
+            node["connection"]["ansible_ssh_common_args"] = args
 
     def _find_server_by_name(self, cluster, name):
         for server in self._servers(cluster):
@@ -470,15 +497,20 @@ class OpenStackProvider(Provider):
             return self.conn.compute.get_server(node["id"])
 
     @staticmethod
-    def _raise_server_error(name, server):
+    def _raise_server_error(name, server, deleted=False):
         fault = (server.fault or {}) if server is not None else {}
         message = fault.get("message") or "no fault message"
         hint = ""
         if "no valid host" in message.lower():
             hint = " (the cloud has no hypervisor with room for this flavor; try a smaller " \
                    "flavor, another availability zone, or anti_affinity false)"
-        raise ProviderError("server %s is in state ERROR: %s%s; delete it (the next run "
-                            "creates it again)" % (name, message, hint))
+        if deleted:
+            then = "it was deleted; the next run creates it again"
+        else:
+            then = "delete it (`openstack server delete %s`); the next run creates it again" \
+                % name
+        raise ProviderError("server %s is in state ERROR: %s%s; %s" % (name, message, hint,
+                                                                      then))
 
     def wait_node(self, node, timeout):
         """Wait until the server is ACTIVE (then its floating IP) and its ssh port answers."""
@@ -489,7 +521,13 @@ class OpenStackProvider(Provider):
             if status == "ACTIVE":
                 break
             if status == "ERROR":
-                self._raise_server_error(node["name"], server)
+                deleted = False
+                if not _bool(self.settings.get("keep_failed_servers", False)):
+                    # a failed build is cleaned up, so that the next run creates it again
+                    with self._cloud("deleting failed server %s" % node["name"]):
+                        self.conn.compute.delete_server(node["id"], ignore_missing=True)
+                    deleted = True
+                self._raise_server_error(node["name"], server, deleted)
             if time.monotonic() >= deadline:
                 raise ProviderError("server %s is still %s after %ss; raise the timeout or see "
                                     "`openstack server show %s`" % (node["name"], status,
@@ -506,6 +544,8 @@ class OpenStackProvider(Provider):
         host = node["connection"]["ansible_host"]
         if not host or not _bool(self.settings.get("wait_for_ssh", True)):
             return
+        if self._behind_jump_host(node):
+            return  # not reachable from here; Ansible reaches it through the jump host
         port = int(self.settings.get("ssh_port", 22))
         while True:
             try:
