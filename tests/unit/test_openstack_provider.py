@@ -754,3 +754,20 @@ def test_a_server_still_building_from_an_interrupted_run_is_adopted(cloud, ssh, 
     assert result["nodes"][0]["state"] == "running"
     assert cloud.calls("POST", "/servers") == [] and cloud.calls("POST", "/action") == []
     assert cloud.server_names() == ["demo-compute001"]
+
+
+def test_absent_removes_only_the_cluster_s_empty_server_groups(cloud, ssh, settings):
+    settings["anti_affinity"] = "soft"
+    run_module(cluster_nodes.main, nodes_args(settings, count=1))
+    [group] = cloud.server_groups.values()
+    assert group["policies"] == ["soft-anti-affinity"]
+    for name, members in (("demo-web", ["x"]), ("demo-x-compute", []), ("other-compute", [])):
+        group_id = cloud.new_id()
+        cloud.server_groups[group_id] = {"id": group_id, "name": name, "members": members,
+                                         "policies": ["anti-affinity"], "metadata": {}}
+
+    run_module(cluster_nodes.main, {"cluster": "demo", "state": "absent",
+                                    "provider": "openstack", "provider_settings": settings})
+
+    assert sorted(g["name"] for g in cloud.server_groups.values()) == [
+        "demo-web", "demo-x-compute", "other-compute"]

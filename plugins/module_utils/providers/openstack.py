@@ -704,9 +704,11 @@ class OpenStackProvider(Provider):
                     with self._cloud("deleting keypair %s" % name):
                         conn.compute.delete_keypair(keypair, ignore_missing=True)
         with self._cloud("listing the server groups"):
+            # <cluster>-<kind>, and empty: the cluster's servers are gone by now
             groups = [g for g in conn.compute.server_groups()
                       if (g.name or "").startswith("%s-" % cluster)
-                      and re.match(r"^[a-z][a-z0-9]{0,19}\Z", g.name[len(cluster) + 1:])]
+                      and re.match(r"^[a-z][a-z0-9]{0,19}\Z", g.name[len(cluster) + 1:])
+                      and not g.member_ids]
         for group in groups:
             changed = True
             if not check_mode:
