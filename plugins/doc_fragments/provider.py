@@ -42,7 +42,8 @@ options:
         that goes to ERROR is deleted, so the next run creates it again);
         C(anti_affinity) (V(true) or V(soft), with a server group C(<cluster>-<kind>) per kind);
         C(boot_from_volume) with C(boot_volume_size) (default V(20GiB)); C(volume_type),
-        C(availability_zone);
+        C(availability_zone); C(adopt_volumes) (a dict from C(<node>-<volume>) to the id of an
+        existing volume, which is renamed and attached instead of a new one);
         C(rest_interface) (open https in the security group C(<cluster>)); C(poll_interval),
         C(volume_timeout), C(delete_timeout) (seconds).
     type: dict

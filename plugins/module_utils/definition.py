@@ -103,6 +103,7 @@ OPENSTACK_KEYS = {
     "boot_from_volume": "boot from a volume made from the image",
     "boot_volume_size": "size of the boot volume",
     "volume_type": "Cinder volume type",
+    "adopt_volumes": "existing volumes to adopt: <node>-<volume> -> volume id",
     "availability_zone": "availability zone of servers and volumes",
     "rest_interface": "open https (443); by default when vars.arc_ce_mode is rest",
     "poll_interval": "seconds between status polls",
@@ -504,6 +505,11 @@ def _validate_openstack(settings, problems):
                               or not all(isinstance(k, str) for k in kinds)):
         problems.append("%s.floating_ip_kinds: must be a list of node kinds such as [frontend]"
                         % path)
+    adopt = settings.get("adopt_volumes")
+    if adopt is not None and (not isinstance(adopt, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in adopt.items())):
+        problems.append("%s.adopt_volumes: must map volume names <node>-<volume> to volume ids, "
+                        "for example {grid1-frontend001-grid: 5f0c1a9e-...}" % path)
     size = settings.get("boot_volume_size")
     if size is not None:
         try:

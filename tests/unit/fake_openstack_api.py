@@ -604,6 +604,15 @@ class FakeCloud:
             if method == "DELETE":
                 del self.volumes[volume["id"]]
                 return 202, None
+            if method == "PUT":
+                volume.update(body["volume"])
+                return 200, {"volume": self._volume_view(volume)}
+        if len(parts) == 3 and parts[2] == "metadata" and method == "POST":
+            volume = self.volumes.get(parts[1])
+            if volume is None:
+                raise _not_found("Volume %s" % parts[1])
+            volume["metadata"].update(body["metadata"])
+            return 200, {"metadata": dict(volume["metadata"])}
         return None
 
     @staticmethod

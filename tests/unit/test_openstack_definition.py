@@ -41,7 +41,8 @@ def test_every_documented_key_is_accepted():
         private_key_file="~/.ssh/id_ed25519", floating_network="public",
         floating_ip_kinds=["frontend"], anti_affinity="soft", boot_from_volume=True,
         boot_volume_size="40GiB", volume_type="ssd", availability_zone="nova",
-        rest_interface=False, proxy_jump=True, keep_failed_servers=False, poll_interval=2, volume_timeout=600, delete_timeout=600))
+        rest_interface=False, proxy_jump=True, keep_failed_servers=False, poll_interval=2,
+        adopt_volumes={"grid1-frontend001-grid": "5f0c1a9e"}, volume_timeout=600, delete_timeout=600))
     assert result["openstack"]["anti_affinity"] == "soft"
 
 

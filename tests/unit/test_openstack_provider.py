@@ -771,3 +771,32 @@ def test_absent_removes_only_the_cluster_s_empty_server_groups(cloud, ssh, setti
 
     assert sorted(g["name"] for g in cloud.server_groups.values()) == [
         "demo-web", "demo-x-compute", "other-compute"]
+
+
+def test_an_existing_volume_is_adopted_by_id(cloud, ssh, settings):
+    cloud.add_server("demo-frontend001", "demo", "frontend", 1)
+    existing = cloud.add_volume("old-data", size=2)
+    settings["adopt_volumes"] = {"demo-frontend001-grid": existing["id"]}
+
+    check = run_module(cluster_volume.main, volume_args(settings), check_mode=True)
+    assert check["changed"] is True
+    assert cloud.writes() == []
+
+    result = run_module(cluster_volume.main, volume_args(settings))
+
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    assert result["volume"]["id"] == existing["id"]
+    assert existing["name"] == "demo-frontend001-grid"
+    assert existing["metadata"]["gridcloud_node"] == "demo-frontend001"
+    assert existing["status"] == "in-use"
+    assert cloud.calls("POST", "/volumes") == [] or \
+        all("/metadata" in r.path for r in cloud.calls("POST", "/volumes"))
+    again = run_module(cluster_volume.main, volume_args(settings))
+    assert again["changed"] is False
+
+    settings["adopt_volumes"] = {"demo-frontend001-scratch": "no-such-id"}
+    missing = run_module(cluster_volume.main, volume_args(settings, name="scratch"))
+    assert missing["failed"] is True
+    assert "volume no-such-id (adopt_volumes.demo-frontend001-scratch) does not exist" \
+        in missing["msg"]

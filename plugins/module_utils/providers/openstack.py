@@ -779,6 +779,10 @@ class OpenStackProvider(Provider):
                                 % (name, node))
         found = self._find_volume(cluster, node, volume["name"])
         changed = False
+        adopt_id = (self.settings.get("adopt_volumes") or {}).get(name)
+        if found is None and adopt_id:
+            found = self._adopt_volume(cluster, node, volume["name"], adopt_id, check_mode)
+            changed = True
         if found is None:
             changed = True
             if check_mode:
@@ -815,6 +819,24 @@ class OpenStackProvider(Provider):
         result = self._volume(found, node, volume["name"], server.id)
         result["attached"] = True
         return changed, result
+
+    def _adopt_volume(self, cluster, node, volume_name, volume_id, check_mode):
+        """Give an existing volume (``adopt_volumes``: name -> id) the cluster's name."""
+        name = cinder_volume_name(node, volume_name)
+        try:
+            with self._cloud("looking up volume %s to adopt as %s" % (volume_id, name)):
+                found = self.conn.block_storage.get_volume(volume_id)
+        except ProviderError:
+            raise ProviderError("volume %s (adopt_volumes.%s) does not exist or cannot be read; "
+                                "check the id with `openstack volume show %s`"
+                                % (volume_id, name, volume_id))
+        if check_mode:
+            return found
+        with self._cloud("renaming volume %s to %s" % (volume_id, name)):
+            self.conn.block_storage.update_volume(found, name=name)
+            self.conn.block_storage.set_volume_metadata(
+                found, **{META_CLUSTER: cluster, META_NODE: node, META_VOLUME: volume_name})
+            return self.conn.block_storage.get_volume(volume_id)
 
     def remove_volume(self, cluster, node_name, volume_name, delete, check_mode=False):
         name = cinder_volume_name(node_name, volume_name)
