@@ -453,11 +453,11 @@ def test_state_present_requires_kind_and_count(podman, missing):
     assert podman.calls == []
 
 
-def test_openstack_provider_is_reported_unavailable(podman):
+def test_openstack_without_a_cloud_or_auth_fails_before_any_call(podman):
     result = run_module(main, nodes_args(podman, provider="openstack"))
 
     assert result["failed"] is True
-    assert "openstack" in result["msg"]
+    assert "cloud" in result["msg"] and "auth" in result["msg"], result["msg"]
     assert podman.calls == []
 
 
