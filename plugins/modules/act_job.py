@@ -21,8 +21,8 @@ description:
   - Every run inserts a new job, so the module always reports a change. In check mode it checks
     that aCT runs, reads its configuration, resolves the site and parses the job description,
     inserts nothing and predicts that change.
-  - aCT downloads only the outputs the job description declares (C(outputfiles)), into
-    C(<tmp.dir>/<ARC job id>).
+  - With the default O(downloadfiles) aCT downloads the outputs the job description declares
+    (C(outputfiles)) into C(<tmp.dir>/<ARC job id>); RV(outputs) lists them.
 author:
   - gridcloud.arc_cluster contributors
 extends_documentation_fragment:
@@ -49,10 +49,15 @@ options:
     default: ansible
   downloadfiles:
     description:
-      - Semicolon-separated files to download when the job has finished; empty for all
-        the outputs the job description declares.
+      - What aCT downloads when the job has finished (aCT's C(downloadfiles)), as semicolon-separated
+        paths in the job's session directory, a path ending in C(/) for a whole directory, and
+        C(diagnose=gmlog/<file>) for A-REX's diagnostics of the job.
+      - The default V(/) is the whole session directory, which after the job holds exactly the
+        outputs the job description declares (C(outputfiles) without a destination).
+      - An empty value makes aCT download no output at all (aCT splits it into one empty pattern
+        that matches no file).
     type: str
-    default: ""
+    default: /
   proxyid:
     description: Id of the proxy in aCT's C(proxies) table the job is submitted with.
     type: int
@@ -233,7 +238,7 @@ class ActJob(JobModule):
         "queue": {"type": "str", "default": "main"},
         "clusterlist": {"type": "list", "elements": "str"},
         "appjobid": {"type": "str", "default": "ansible"},
-        "downloadfiles": {"type": "str", "default": ""},
+        "downloadfiles": {"type": "str", "default": "/"},
         "proxyid": {"type": "int", "default": 1},
         "venv": {"type": "path", "default": "/opt/act"},
         "config": {"type": "path", "default": "/etc/act/aCTConfigARC.yaml"},
