@@ -9,7 +9,7 @@
 #
 # MariaDB and RabbitMQ come from Debian (apt) and run as private instances with their data
 # under build/openstack-harness (the host's own services, if any, are not touched). Keystone,
-# Placement, Nova (fake virt driver), Glance (file store), Cinder (fake volume driver) and the
+# Placement, Nova (fake virt driver, no VMs), Glance (file store), Cinder (fake volume driver) and the
 # Neutron API (ML2, no agents: tools/openstack-harness/ml2_bind_all binds every port) come from
 # PyPI (requirements.txt) into build/openstack-venv. Everything listens on 127.0.0.1 only.
 # Passwords are generated at the first `up` into build/openstack-harness/secrets.env.
@@ -219,7 +219,9 @@ EOF
 [DEFAULT]
 use_stderr = true
 transport_url = $transport
-compute_driver = fake.FakeDriver
+# the fake driver with one stable node (its uuid kept in state_path/compute_id), so that
+# nova-compute can be restarted; the plain FakeDriver makes a new node uuid at each start
+compute_driver = fake.FakeDriverWithoutFakeNodes
 host = harness-compute
 my_ip = $IP
 state_path = $H/nova
@@ -288,6 +290,7 @@ enabled_backends = fake
 state_path = $H/cinder
 my_ip = $IP
 api_paste_config = $VENV/etc/cinder/api-paste.ini
+resource_query_filters_file = $VENV/etc/cinder/resource_filters.json
 host = harness-volume
 [database]
 connection = $(db cinder)
@@ -305,7 +308,8 @@ EOF
 [DEFAULT]
 use_stderr = true
 core_plugin = ml2
-service_plugins =
+# the L3 API (routers, floating IPs) as on nearly every cloud; no L3 agent serves it
+service_plugins = router
 auth_strategy = keystone
 transport_url = $transport
 api_paste_config = $VENV/etc/neutron/api-paste.ini
@@ -467,13 +471,27 @@ bootstrap() {   # bootstrap.py <phase>: identity (users, endpoints) or resources
         "$VENV/bin/python" "$HERE/bootstrap.py" "$1"
 }
 
+config_digest() {
+    [[ -d "$ETC" ]] || return 0
+    find "$ETC" -name '*.conf' -o -name '*.ini' | sort | xargs -r cat | sha256sum | cut -d' ' -f1
+}
+
 cmd_up() {
     local t0=$SECONDS
     mkdir -p "$H" "$LOG" "$RUN"
     install_apt
     install_venv
     secrets
+    local before after
+    before=$(config_digest)
     write_configs
+    after=$(config_digest)
+    if [[ "$before" != "$after" ]] && [[ -n "$before" ]]; then
+        log "the configuration changed: restarting the OpenStack services"
+        for s in "${SERVICES[@]}"; do
+            [[ "$s" == rabbitmq || "$s" == mariadb ]] || stop "$s"
+        done
+    fi
     write_clouds_yaml
     start_mariadb
     start_rabbitmq
