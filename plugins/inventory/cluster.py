@@ -79,6 +79,9 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers im
     ProviderError,
     get_provider,
 )
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.podman import (
+    CONNECTION as PODMAN_CONNECTION,
+)
 
 SURPLUS_GROUP = "gridcloud_surplus"
 PLANNED_GROUP = "gridcloud_planned"
@@ -207,7 +210,7 @@ class InventoryModule(BaseInventoryPlugin):
                                current["address"] if current else None)
         inventory.set_variable(host, "gridcloud_node_volumes", volumes)
         if provider_name == "podman":
-            inventory.set_variable(host, "ansible_connection", "containers.podman.podman")
+            inventory.set_variable(host, "ansible_connection", PODMAN_CONNECTION)
             inventory.set_variable(host, "ansible_host", host)
         elif current:
             for key, value in (current.get("connection") or {}).items():

@@ -154,7 +154,7 @@ nodes:
     connection:
       description: Variables with which Ansible connects to the node.
       type: dict
-      sample: {"ansible_connection": "containers.podman.podman", "ansible_host": "demo-compute001"}
+      sample: {"ansible_connection": "gridcloud.arc_cluster.podman", "ansible_host": "demo-compute001"}
       # openstack: {"ansible_connection": "ssh", "ansible_host": "203.0.113.10",
       #             "ansible_user": "debian"}
 created:

@@ -71,7 +71,7 @@ def test_create_two_from_nothing(podman, tmp_path):
         assert node["state"] == "running"
         assert node["address"].startswith("10.")
         assert node["image"] == IMAGE
-        assert node["connection"] == {"ansible_connection": "containers.podman.podman",
+        assert node["connection"] == {"ansible_connection": "gridcloud.arc_cluster.podman",
                                       "ansible_host": node["name"]}
 
     # the image was checked and the network made, labelled as the cluster's, before any node

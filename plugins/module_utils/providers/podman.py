@@ -31,6 +31,9 @@ LABEL_CLUSTER = "gridcloud.cluster"
 LABEL_KIND = "gridcloud.kind"
 LABEL_INDEX = "gridcloud.index"
 DEFAULT_IMAGE = "localhost/gridcloud-node"
+# How Ansible reaches a node: the collection's podman connection (plugins/connection/podman.py,
+# with pipelining), by the container's name.
+CONNECTION = "gridcloud.arc_cluster.podman"
 DEFAULT_VOLUME_DIR = "/var/lib/gridcloud/volumes"
 DEFAULT_APT_CACHE_DIR = "/var/cache/gridcloud/apt"
 # CAP_SYS_ADMIN: slurmd clones namespaces for batch jobs; mkfs/mount of volumes.
@@ -145,7 +148,7 @@ class PodmanProvider(Provider):
             "state": state,
             "image": data.get("ImageName"),
             "connection": {
-                "ansible_connection": "containers.podman.podman",
+                "ansible_connection": CONNECTION,
                 "ansible_host": data.get("Name", name).lstrip("/"),
             },
         }
