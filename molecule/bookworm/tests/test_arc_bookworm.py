@@ -4,7 +4,7 @@ import base64
 import re
 import shlex
 
-import testinfra
+from gridcloud_molecule import node
 
 testinfra_hosts = ["molbw-frontend001"]
 
@@ -48,4 +48,4 @@ def test_internal_job_runs_on_the_worker_and_comes_back(host):
     assert get.rc == 0, get.stdout + get.stderr
     out = host.file("/home/grid/results/%s/out.txt" % job_id.rsplit("/", 1)[-1])
     assert out.content_string == "hello from %s as grid\n" % WORKER
-    assert testinfra.get_host("podman://%s" % WORKER).file("/srv/grid/session").is_directory
+    assert node(WORKER).file("/srv/grid/session").is_directory

@@ -5,7 +5,6 @@ Without ACT_SOURCE the scenario sets the frontend up with act_install_source: no
 test that needs aCT itself is skipped with that reason.
 """
 
-import json
 import os
 import re
 import subprocess
@@ -14,13 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-testinfra_hosts = ["molact-frontend001"]
+from gridcloud_molecule import DEFINITION, PROJECT, node, run_module, run_playbook
 
-SCENARIO = Path(__file__).resolve().parents[1]
-PROJECT = SCENARIO.parents[1]
-DEFINITION = SCENARIO / "inventory" / "cluster.yml"
-FRONTEND = "molact-frontend001"
-WORKER = "molact-compute001"
+testinfra_hosts = ["mol-frontend001"]
+
+FRONTEND = "mol-frontend001"
+WORKERS = ["mol-compute001", "mol-compute002"]
 ACT_SOURCE = os.environ.get("ACT_SOURCE", "")
 needs_act = pytest.mark.skipif(
     not ACT_SOURCE,
@@ -41,13 +39,6 @@ def password():
     assert path.is_file(), "no %s" % path
     assert path.stat().st_mode & 0o077 == 0, "%s is readable by others" % path
     return path.read_text().strip()
-
-
-def playbook(*args):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.run(["ansible-playbook", "-i", str(DEFINITION), *args], cwd=PROJECT, env=env,
-                          capture_output=True, text=True, timeout=1800, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 def test_mariadb_runs_on_the_loopback_only(host):
@@ -72,7 +63,7 @@ def test_config_files_are_valid_yaml_with_the_local_site(host):
     arc = host.file("/etc/act/aCTConfigARC.yaml")
     assert (arc.user, arc.group, arc.mode) == ("root", "act", 0o640)
     conf = yaml.safe_load(arc.content_string)
-    assert conf["sites"] == {"molact": {"endpoint": "https://%s/arex" % FRONTEND, "maxjobs": 100, "submitters": 1}}
+    assert conf["sites"] == {"mol": {"endpoint": "https://%s/arex" % FRONTEND, "maxjobs": 100, "submitters": 1}}
     assert conf["db"]["host"] == "127.0.0.1" and "socket" not in conf["db"]
     assert conf["db"]["password"] == password()
     assert conf["actlocation"]["dir"] == "/opt/act/lib/python3.13/site-packages"
@@ -104,10 +95,10 @@ def test_the_password_is_not_in_the_repository():
 
 
 def test_the_password_never_appears_in_verbose_output():
-    rc, output = playbook("-v", str(SCENARIO / "converge.yml"))
+    rc, output = run_playbook("apply-role.yml", "-v", "-e", "apply_role=act")
     assert rc == 0, output[-3000:]
     assert password() not in output
-    assert re.search(r"%s\s*: ok=\d+\s+changed=0 " % FRONTEND, " ".join(output.split())), output[-1500:]
+    assert re.search(r"%s\s*: ok=\d+\s+changed=0 " % FRONTEND, output), output[-1500:]
 
 
 @needs_act
@@ -126,17 +117,45 @@ def test_act_runs_as_its_unit(host):
 
 @needs_act
 def test_a_job_through_act_reaches_done_on_the_worker(host):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    args = json.dumps({"xrsl": HELLO, "site": "molact", "queue": "main", "timeout": 600,
-                       "appjobid": "molecule"})
-    proc = subprocess.run(["ansible", "-i", str(DEFINITION), FRONTEND, "-m", "gridcloud.arc_cluster.act_job",
-                           "-a", args], cwd=PROJECT, env=env, capture_output=True, text=True,
-                          timeout=900, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"][FRONTEND]
+    args = {"xrsl": HELLO, "site": "mol", "queue": "main", "timeout": 600, "appjobid": "molecule"}
+    rc, result, output = run_module(FRONTEND, "gridcloud.arc_cluster.act_job", args)
+    assert rc == 0, output
     assert result["state"] == "done" and result["arc_state"] == "Finished", result
     assert result["exit_code"] == 0
     assert result["output_dir"] == "/var/lib/act/tmp/%s" % result["arc_id"]
     out = host.file(result["output_dir"] + "/out.txt")
-    assert out.content_string == "hello from %s as grid\n" % WORKER
+    assert out.content_string in ["hello from %s as grid\n" % worker for worker in WORKERS]
+
+
+def test_destroy_in_check_mode_is_not_refused_without_jobs_and_removes_nothing(host):
+    """aCT's job check finds no tables when aCT is absent (act_install_source none): no refusal."""
+    rc, output = run_playbook("gridcloud.arc_cluster.destroy", "--check")
+    assert rc == 0, output[-3000:]
+    assert "List aCT's unfinished jobs" in output
+    assert host.service("mariadb").is_running
+    for name in [FRONTEND, *WORKERS]:
+        assert node(name).run("true").rc == 0, name
+
+
+@needs_act
+def test_destroy_is_refused_while_act_has_a_job_that_has_not_finished(host):
+    """aCT is stopped so that the job stays in tosubmit (SLURM never sees it); then removed."""
+    assert host.run("systemctl stop act").rc == 0
+    try:
+        args = {"xrsl": HELLO, "site": "mol", "queue": "main", "wait": False,
+                "appjobid": "destroyguard", "service": ""}
+        rc, result, output = run_module(FRONTEND, "gridcloud.arc_cluster.act_job", args)
+        assert rc == 0, output
+        act_id = result["act_id"]
+
+        rc, output = run_playbook("gridcloud.arc_cluster.destroy", "--check")
+
+        assert rc != 0
+        assert "aCT on %s still has 1 unfinished job(s)" % FRONTEND in output, output[-3000:]
+        assert "%s tosubmit destroyguard" % act_id in output
+        assert "Nothing has been removed" in output
+        for name in [FRONTEND, *WORKERS]:
+            assert node(name).run("true").rc == 0, name
+    finally:
+        host.run("mariadb -e \"DELETE FROM arcjobs WHERE appjobid='destroyguard'\" act")
+        assert host.run("systemctl start act").rc == 0

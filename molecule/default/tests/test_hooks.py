@@ -1,15 +1,11 @@
 """The example after hook (examples/hooks/site-after.yml) ran, at its point, in the default scenario."""
 
 import pytest
-import testinfra
+from gridcloud_molecule import node
 
 testinfra_hosts = ["mol-frontend001"]
 
 NODES = ["mol-frontend001", "mol-compute001", "mol-compute002"]
-
-
-def node(name):
-    return testinfra.get_host("podman://%s" % name)
 
 
 @pytest.mark.parametrize("name", NODES)

@@ -6,13 +6,11 @@ the sharing the jobs rely on by a SLURM job that writes into the session dir on 
 """
 
 import json
-import os
-import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
-import testinfra
+
+from gridcloud_molecule import node, run_playbook
 
 testinfra_hosts = ["mol-frontend001"]
 
@@ -20,10 +18,6 @@ SERVER = "mol-frontend001"
 WORKERS = ["mol-compute001", "mol-compute002"]
 GRID_UID = 20000
 EXPORTS = ["/srv/grid/session", "/srv/grid/cache", "/srv/grid/runtime", "/home"]
-
-
-def node(name):
-    return testinfra.get_host("podman://%s" % name)
 
 
 def nfs_url(path, uid=None):
@@ -105,23 +99,13 @@ def test_a_job_on_a_worker_writes_into_the_session_dir_seen_on_the_frontend(host
     assert written.content_string.strip() == worker
 
 
-def apply_nfs_server(tmp_path, extra_vars=None):
+def apply_nfs_server(extra_vars=None):
     """Run the nfs_server role on the frontend, as setup would; return (rc, output)."""
-    scenario = Path(__file__).resolve().parents[1]
-    playbook = tmp_path / "nfs-server.yml"
-    playbook.write_text(
-        "- hosts: nfs_server\n  gather_facts: false\n"
-        "  roles: [gridcloud.arc_cluster.nfs_server]\n")
-    args = ["ansible-playbook", "-i", str(scenario / "inventory" / "cluster.yml"), str(playbook)]
-    if extra_vars:
-        args += ["-e", json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.run(args, cwd=scenario.parents[1], env=env, capture_output=True,
-                          text=True, timeout=600, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    extra = ["-e", json.dumps(extra_vars)] if extra_vars else []
+    return run_playbook("apply-role.yml", "-e", "apply_role=nfs_server", *extra)
 
 
-def test_a_new_export_is_reloaded_into_ganesha_without_a_restart(host, tmp_path):
+def test_a_new_export_is_reloaded_into_ganesha_without_a_restart(host):
     pid = host.check_output("systemctl show --property MainPID --value nfs-ganesha")
     worker = node(WORKERS[0])
     extra = {"path": "/srv/grid/extra", "owner": "grid", "group": "grid"}
@@ -130,13 +114,13 @@ def test_a_new_export_is_reloaded_into_ganesha_without_a_restart(host, tmp_path)
     exports[1].update(owner="grid", group="grid")
     exports += [{"path": p} for p in EXPORTS[2:]]
     try:
-        rc, output = apply_nfs_server(tmp_path, {"nfs_server_exports": exports + [extra]})
+        rc, output = apply_nfs_server({"nfs_server_exports": exports + [extra]})
         assert rc == 0, output
         assert "Reload NFS-Ganesha exports" in output
         assert "Restart NFS-Ganesha" not in output
         assert worker.run("nfs-ls %s", nfs_url("/srv/grid/extra")).rc == 0
     finally:
-        rc, output = apply_nfs_server(tmp_path)
+        rc, output = apply_nfs_server()
     assert rc == 0, output
     assert host.check_output("systemctl show --property MainPID --value nfs-ganesha") == pid
     assert worker.run("nfs-ls %s", nfs_url("/srv/grid/extra")).rc != 0  # gone again

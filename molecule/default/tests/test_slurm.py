@@ -8,7 +8,7 @@ import hashlib
 import os
 
 import pytest
-import testinfra
+from gridcloud_molecule import node
 
 testinfra_hosts = ["mol-frontend001"]
 
@@ -16,10 +16,6 @@ CONTROLLER = "mol-frontend001"
 WORKERS = ["mol-compute001", "mol-compute002"]
 NODES = [CONTROLLER] + WORKERS
 GRID_USER = "grid"
-
-
-def node(name):
-    return testinfra.get_host("podman://%s" % name)
 
 
 def secrets_dir(cluster):

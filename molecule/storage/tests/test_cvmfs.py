@@ -10,6 +10,8 @@ import json
 
 import pytest
 
+from gridcloud_molecule import run_playbook
+
 testinfra_hosts = ["molst-node001"]
 
 EXPECTED_DEFAULT_LOCAL = {
@@ -53,16 +55,16 @@ def test_nothing_was_installed_or_mounted(host):
     assert not host.mount_point("/cvmfs/atlas.cern.ch").exists
 
 
-def test_unreachable_cern_repository_fails_naming_the_install_variable(apply_playbook):
-    rc, output = apply_playbook("apply-cvmfs.yml", "-e", "cvmfs_install_failure=fail")
+def test_unreachable_cern_repository_fails_naming_the_install_variable():
+    rc, output = run_playbook("apply-cvmfs.yml", "-e", "cvmfs_install_failure=fail")
     assert rc != 0
     assert "the CVMFS packages could not be installed from cvmfs_install_source=cern" in output
     assert "https://cvmrepo.invalid/cvmrepo/apt/" in output
     assert "set cvmfs_install_source to local" in output
 
 
-def test_unreachable_local_repository_fails_naming_the_install_variable(apply_playbook):
-    rc, output = apply_playbook("apply-cvmfs.yml",
+def test_unreachable_local_repository_fails_naming_the_install_variable():
+    rc, output = run_playbook("apply-cvmfs.yml",
         "-e", "cvmfs_install_failure=fail", "-e", "cvmfs_install_source=local",
         "-e", "cvmfs_local_apt_repository='deb [trusted=yes] http://127.0.0.1:9/cvmfs ./'")
     assert rc != 0
@@ -70,8 +72,8 @@ def test_unreachable_local_repository_fails_naming_the_install_variable(apply_pl
     assert "http://127.0.0.1:9/cvmfs" in output
 
 
-def test_preinstalled_without_the_package_fails_naming_the_install_variable(apply_playbook):
-    rc, output = apply_playbook("apply-cvmfs.yml", "-e", "cvmfs_install_failure=fail",
+def test_preinstalled_without_the_package_fails_naming_the_install_variable():
+    rc, output = run_playbook("apply-cvmfs.yml", "-e", "cvmfs_install_failure=fail",
                             "-e", "cvmfs_install_source=preinstalled")
     assert rc != 0
     assert ("cvmfs_install_source is preinstalled but the package cvmfs is not installed on "
@@ -86,10 +88,10 @@ def test_preinstalled_without_the_package_fails_naming_the_install_variable(appl
     ({"cvmfs_config": {"quota": 1}}, "cvmfs_config must map CVMFS_* keys"),
     ({"cvmfs_mount_mode": "manual"}, "cvmfs_mount_mode must be one of: autofs, static"),
 ])
-def test_bad_values_are_refused_before_anything_changes(host, override, message, apply_playbook):
+def test_bad_values_are_refused_before_anything_changes(host, override, message):
 
     before = host.file("/etc/cvmfs/default.local").sha256sum
-    rc, output = apply_playbook("apply-cvmfs.yml", "-e", json.dumps(override))
+    rc, output = run_playbook("apply-cvmfs.yml", "-e", json.dumps(override))
     assert rc != 0
     assert message in output
     assert host.file("/etc/cvmfs/default.local").sha256sum == before

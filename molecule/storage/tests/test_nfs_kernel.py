@@ -11,6 +11,8 @@ import json
 
 import pytest
 
+from gridcloud_molecule import run_playbook
+
 testinfra_hosts = ["molst-node001"]
 
 EXPORTS_FILE = "/etc/exports.d/gridcloud.exports"
@@ -77,10 +79,10 @@ def test_no_failed_units_are_left(host):
     assert failed.stdout.strip() == "", failed.stdout
 
 
-def test_changed_exports_are_reloaded_not_restarted(host, apply_playbook):
+def test_changed_exports_are_reloaded_not_restarted(host):
     exports = SCENARIO_EXPORTS + [{"path": "/srv/data/extra", "clients": ["192.0.2.9"]}]
     try:
-        rc, output = apply_playbook("apply-nfs-server.yml", "-e",
+        rc, output = run_playbook("apply-nfs-server.yml", "-e",
                                     json.dumps({"nfs_server_exports": exports}))
         assert rc == 0, output
         assert "RUNNING HANDLER [gridcloud.arc_cluster.nfs_server : Reload NFS exports]" in output
@@ -88,7 +90,7 @@ def test_changed_exports_are_reloaded_not_restarted(host, apply_playbook):
         assert len(extra) == 1 and extra[0].startswith("192.0.2.9(")
         assert "rw,root_squash" in extra[0]
     finally:
-        rc, output = apply_playbook("apply-nfs-server.yml")
+        rc, output = run_playbook("apply-nfs-server.yml")
     assert rc == 0, output
     assert "/srv/data/extra" not in applied(host)
     assert export_lines(host) == EXPECTED_LINES
@@ -107,9 +109,9 @@ def test_changed_exports_are_reloaded_not_restarted(host, apply_playbook):
     ({"nfs_server_implementation": "provider"},
      "is on the node's own root filesystem, so no other node sees it. Add a parent directory"),
 ])
-def test_bad_values_are_refused_before_anything_changes(host, apply_playbook, override, message):
+def test_bad_values_are_refused_before_anything_changes(host, override, message):
     before = host.file(EXPORTS_FILE).sha256sum
-    rc, output = apply_playbook("apply-nfs-server.yml", "-e", json.dumps(override))
+    rc, output = run_playbook("apply-nfs-server.yml", "-e", json.dumps(override))
     assert rc != 0
     assert message in output, output[-2000:]
     assert host.file(EXPORTS_FILE).sha256sum == before
