@@ -135,7 +135,7 @@ stdout:
   description: What the job wrote to its standard output file (C(stdout) of the xRSL), when fetched.
   returned: always
   type: str
-  sample: hello from molarc-compute001
+  sample: hello from mol-compute001
 """
 
 import os
