@@ -210,6 +210,9 @@ def test_scale_down_removes_the_highest_indices(cloud, ssh, settings):
     assert names(result["nodes"]) == ["demo-compute001"]
     assert cloud.server_names() == ["demo-compute001", "demo-compute009"]
     assert cloud.calls("POST", "/servers") == []
+    # no floating_network: the cluster made no floating IP, and a cloud without Neutron's router
+    # API would answer 404 to the question (found against the real control plane, issue 9)
+    assert cloud.calls("GET", "/floatingips") == []
 
 
 def test_absent_removes_servers_floating_ips_group_and_keypair(cloud, ssh, settings):

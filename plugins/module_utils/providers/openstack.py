@@ -577,8 +577,10 @@ class OpenStackProvider(Provider):
                                         description="gridcloud %s" % node["cluster"])
 
     def delete_node(self, node):
-        # floating IPs are released first: they cost money and quota even when unused
-        for port in self._server_ports(node):
+        # floating IPs are released first: they cost money and quota even when unused. The
+        # cluster makes them only with floating_network; a cloud without Neutron's router API
+        # (no floating IPs at all) answers 404 to the question.
+        for port in self._server_ports(node) if self.settings.get("floating_network") else []:
             with self._cloud("releasing the floating IPs of server %s" % node["name"]):
                 for ip in list(self.conn.network.ips(port_id=port.id)):
                     if (ip.description or "").startswith("gridcloud "):
