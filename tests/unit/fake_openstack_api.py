@@ -17,9 +17,11 @@ unseen. ``history`` is requests-mock's list of every request, for the check-mode
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
+import os
 import re
 import uuid
 from urllib.parse import parse_qs, urlparse
@@ -55,6 +57,21 @@ def _not_found(what):
     return _Reply(404, {"itemNotFound": {"code": 404, "message": "%s could not be found." % what},
                         "NeutronError": {"type": "NotFound", "message": "%s not found" % what},
                         "message": "%s not found" % what})
+
+
+@contextlib.contextmanager
+def fake_cloud(monkeypatch):
+    """A FakeCloud behind requests-mock; no OS_* variable or clouds.yaml of the host used.
+
+    On leaving, fails when a request was made that FakeCloud does not model."""
+    for name in list(os.environ):
+        if name.startswith("OS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", "/nonexistent/clouds.yaml")
+    with requests_mock.Mocker() as mocker:
+        fake = FakeCloud(mocker)
+        yield fake
+        assert not fake.unknown, "requests not modelled by FakeCloud: %r" % (fake.unknown,)
 
 
 class FakeCloud:

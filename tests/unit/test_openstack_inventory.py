@@ -8,29 +8,21 @@ The cloud is fake_openstack_api.py's, spoken to by the real openstacksdk over re
 
 from __future__ import annotations
 
-import os
 
 import pytest
-import requests_mock
 import yaml
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 
-from fake_openstack_api import AUTH, FakeCloud
+from fake_openstack_api import AUTH, fake_cloud
 
 from ansible_collections.gridcloud.arc_cluster.plugins.inventory.cluster import InventoryModule
 
 
 @pytest.fixture
 def cloud(monkeypatch):
-    for name in list(os.environ):
-        if name.startswith("OS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", "/nonexistent/clouds.yaml")
-    with requests_mock.Mocker() as mocker:
-        fake = FakeCloud(mocker)
+    with fake_cloud(monkeypatch) as fake:
         yield fake
-        assert not fake.unknown, fake.unknown
 
 
 def definition_file(tmp_path, compute_count=2):

@@ -14,9 +14,8 @@ import builtins
 import json
 
 import pytest
-import requests_mock
 
-from fake_openstack_api import AUTH, IDENTITY, FakeCloud
+from fake_openstack_api import AUTH, IDENTITY, fake_cloud
 from fake_podman import run_module
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
@@ -52,15 +51,9 @@ class FakeSocket:
 
 @pytest.fixture
 def cloud(ansible_module, monkeypatch):  # pylint: disable=unused-argument
-    """A FakeCloud behind requests-mock; no OS_* variable or clouds.yaml of the host used."""
-    for name in list(__import__("os").environ):
-        if name.startswith("OS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", "/nonexistent/clouds.yaml")
-    with requests_mock.Mocker() as mocker:
-        fake = FakeCloud(mocker)
+    """A FakeCloud behind requests-mock (fake_openstack_api.fake_cloud)."""
+    with fake_cloud(monkeypatch) as fake:
         yield fake
-        assert not fake.unknown, "requests not modelled by FakeCloud: %r" % (fake.unknown,)
 
 
 @pytest.fixture
