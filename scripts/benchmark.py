@@ -17,7 +17,8 @@ Figures, each from one run:
 - apt floor: on fresh nodes of the same layout (provisioned only), the same packages that
   the roles installed, installed with plain `apt-get install` on all nodes at once. The ratio
   create / apt floor is the collection's overhead over the package installs it cannot avoid.
-- scale: `create` from nothing with 2, 4, 8 ... workers (`--scale`).
+- scale: `create` from nothing with 2, 4, 8 ... workers (`--scale`); the count that equals
+  `--workers` is the create figure above, not run again.
 
 The apt caches of the node slots (see docs/local-provider.md) are warm after the first run, for
 the playbooks and the floor alike; the first figures of a machine that never ran a cluster
@@ -65,6 +66,7 @@ def playbook(name, inventory, *extra):
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-2000:])
         raise SystemExit("%s failed (rc=%d); see the output above" % (name, proc.returncode))
+    sys.stderr.write("benchmark: %s %s took %.0f s\n" % (name, inventory.name, took))
     return took
 
 
@@ -134,6 +136,10 @@ def measure(workers, scale, workdir):
     results["overhead_ratio"] = results["create"] / results["apt_floor"]
     results["scale"] = {}
     for count in scale:
+        if count == workers:
+            # the same measurement as "create" above: not run twice
+            results["scale"][count] = results["create"]
+            continue
         scaled = definition(count, workdir / ("bench-scale-%d.yml" % count))
         destroy(scaled)
         results["scale"][count] = playbook("create", scaled)
