@@ -43,8 +43,8 @@ clean:
 	rm -rf build .venv tests/output
 
 # The openstack provider against a real control plane on this machine (tools/openstack-harness:
-# Keystone, Nova with its fake driver, Neutron API, Cinder, Glance, Placement; up about 7 min
-# the first time, 34 s when up; the tests 10 min): not in `make test`, CI has no time left for it.
+# Keystone, Nova with its fake driver, Neutron API, Cinder, Glance, Placement; up 4-7 min
+# the first time, 34 s when up; the tests 3-16 min): not in `make test`, which would then pass its 45-minute target.
 # See docs/openstack-harness.md.
 .PHONY: openstack-test openstack-harness-down
 openstack-test:   ## bring the OpenStack harness up, then run tests/openstack against it
