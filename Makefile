@@ -44,7 +44,8 @@ clean:
 
 # The openstack provider against a real control plane on this machine (tools/openstack-harness:
 # Keystone, Nova with its fake driver, Neutron API, Cinder, Glance, Placement; up 4-7 min
-# the first time, 34 s when up; the tests 3-16 min): not in `make test`, which would then pass its 45-minute target.
+# the first time, 34 s when up; the tests 3-16 min): not in `make test`, which would then
+# pass its 45-minute target.
 # See docs/openstack-harness.md.
 .PHONY: openstack-test openstack-harness-down
 openstack-test:   ## bring the OpenStack harness up, then run tests/openstack against it

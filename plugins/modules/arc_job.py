@@ -17,8 +17,8 @@ description:
   - Runs the ARC clients as the user the module runs as (use O(ignore:become_user)); that user
     needs a valid X.509 proxy (C(arcproxy)). With O(interface=internal) it must be the user
     A-REX runs as (the C(gridcloud.arc_cluster.arc_ce) role sets this up in mode C(internal)
-    for the grid user). Where A-REX runs as root (mode C(rest)) use O(interface=arcrest), because A-REX
-    7.0 accepts an INTERNAL job that root submits but never processes it.
+    for the grid user). Where A-REX runs as root (mode C(rest)) use O(interface=arcrest),
+    because A-REX 7.0 accepts an INTERNAL job that root submits but never processes it.
   - Every run submits a new job, so the module always reports a change. In check mode it checks
     the arguments and the proxy, submits nothing and predicts that change.
   - "ARC 7's clients print C(ERROR: INTERNALClient is not initialized) on many calls; the module
