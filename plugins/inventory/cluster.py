@@ -13,18 +13,21 @@ description:
   - Makes a cluster definition file (one whose C(plugin) key is
     V(gridcloud.arc_cluster.cluster)) an inventory source, so every playbook of the
     collection, a hook playbook or an ad-hoc command takes the definition with C(-i).
+  - The file is read once per run with Ansible's own loader (vaulted values work as in any
+    inventory file) and validated first; an invalid one fails with every problem listed, and a
+    mapping key given twice is an error naming the key and its line. A later
+    C(meta: refresh_inventory) in the same run asks the provider for the nodes again but does
+    not read the file again.
   - Every node the definition asks for is a host, named C(<cluster>-<kind>NNN), in the group of
     its kind and in the groups the kind lists (for example C(slurm_controller)).
-  - The provider is asked which nodes exist; their addresses and volume devices become host
-    variables. Nodes that exist but that the definition no longer asks for (after its count
-    was lowered) are in the group C(gridcloud_surplus) only, so that C(resize) can drain and
-    remove them. Nodes the definition asks for that do not exist yet are also in the group
-    C(gridcloud_planned).
-  - With provider V(openstack) the nodes are the servers whose metadata names the cluster, kind
-    and index; each gets C(ansible_host) (its floating IP, else its address), C(ansible_user)
-    (C(ssh_user)), C(ansible_connection=ssh) and, for a node reached through another's
-    floating IP, C(ansible_ssh_common_args) (see docs/openstack.md).
-  - The definition is validated first; an invalid one fails with every problem listed.
+  - The provider is asked which nodes exist; their addresses, volume devices and connection
+    variables become host variables (each provider says how it is reached, see its docs).
+  - The group C(gridcloud_active) holds the nodes that exist and that the definition asks for:
+    the ones every playbook configures (for example C(hosts: nfs_server:&gridcloud_active)).
+    Nodes the definition asks for that do not exist yet are in C(gridcloud_planned) (only before
+    C(create), or in check mode). Nodes that exist but that the definition no longer asks for
+    (after a count was lowered) are in C(gridcloud_surplus) only, so that C(resize) can drain
+    and remove them.
 author:
   - gridcloud.arc_cluster contributors
 options:
@@ -39,11 +42,18 @@ options:
     type: dict
 notes:
   - Host variables set per node are C(gridcloud_node_kind), C(gridcloud_node_index),
-    C(gridcloud_node_state), C(gridcloud_node_address) and C(gridcloud_node_volumes) (the kind's
-    volumes, each with the C(device) path inside the node when it is attached).
+    C(gridcloud_node_state) (V(running), another provider state, or V(planned)),
+    C(gridcloud_node_address), C(gridcloud_node_volumes) (the kind's volumes, each with the
+    C(device) path inside the node when it is attached), C(gridcloud_node_login) (how a person
+    logs in) and the provider's connection variables (C(ansible_connection), C(ansible_host),
+    C(ansible_user)...).
   - Variables set for all hosts are C(gridcloud_cluster_name), C(gridcloud_definition_path),
-    C(gridcloud_definition) (the normal form), C(gridcloud_secrets_dir) (where the cluster's
-    generated secrets are kept on the Ansible controller) and every variable under C(cluster.vars).
+    C(gridcloud_definition) (the normal form, with C(provider_settings): the active provider's
+    settings with what follows from the rest of the definition), C(gridcloud_nodes) (every node
+    the definition asks for, with its kind, index, groups and volumes), C(gridcloud_shared_dirs)
+    (directories the provider itself shares between all nodes, for example the podman
+    provider's C(shared_dirs)), C(gridcloud_secrets_dir) (where the cluster's generated secrets
+    are kept on the Ansible controller) and every variable under C(cluster.vars).
 """
 
 EXAMPLES = r"""
@@ -71,18 +81,17 @@ from ansible.template import trust_as_template
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
     DefinitionError,
-    definition_base_dir,
     planned_nodes,
-    validate_definition,
 )
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
     ProviderError,
     get_provider,
 )
-from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.podman import (
-    CONNECTION as PODMAN_CONNECTION,
+from ansible_collections.gridcloud.arc_cluster.plugins.plugin_utils.definition_file import (
+    read_definition,
 )
 
+ACTIVE_GROUP = "gridcloud_active"
 SURPLUS_GROUP = "gridcloud_surplus"
 PLANNED_GROUP = "gridcloud_planned"
 
@@ -93,23 +102,6 @@ def _run(args):
     except OSError as exc:
         return 127, "", str(exc)
     return proc.returncode, proc.stdout, proc.stderr
-
-
-def _plain(value):
-    """Turn the loader's tagged YAML values into plain Python types."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def _trusted(value):
@@ -136,37 +128,37 @@ class InventoryModule(BaseInventoryPlugin):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        data = _plain(self.loader.load_from_file(path, cache="none"))
-        if not isinstance(data, dict) or data.get("plugin") != self.NAME:
-            raise AnsibleParserError("%s is not a cluster definition for %s" % (path, self.NAME))
         try:
-            definition = validate_definition(data, base_dir=definition_base_dir(path))
+            definition = read_definition(path, self.loader)
         except DefinitionError as exc:
             raise AnsibleParserError("%s: %s" % (path, exc.message))
-        provider_settings = definition.get(definition["provider"]) or {}
         existing = {}
-        provider = None
         try:
-            provider = get_provider(definition["provider"], provider_settings, _run)
+            provider = get_provider(definition["provider"], definition["provider_settings"],
+                                    _run)
+        except ProviderError as exc:
+            raise AnsibleParserError("%s: provider %s: %s" % (path, definition["provider"], exc))
+        try:
             existing = {n["name"]: n for n in provider.list_nodes(definition["name"])}
         except ProviderError as exc:
             self.display.warning("cluster %s: could not ask provider %s for its nodes: %s"
                                  % (definition["name"], definition["provider"], exc))
-            provider = None
         self._populate(definition, os.path.abspath(path), existing, provider)
 
     def _populate(self, definition, path, existing, provider):
         inventory = self.inventory
         cluster = definition["name"]
+        planned = planned_nodes(definition)
         inventory.set_variable("all", "gridcloud_cluster_name", cluster)
         inventory.set_variable("all", "gridcloud_definition_path", path)
         inventory.set_variable("all", "gridcloud_definition", definition)
+        inventory.set_variable("all", "gridcloud_nodes", planned)
         inventory.set_variable("all", "gridcloud_secrets_dir", definition["secrets_dir"])
+        inventory.set_variable("all", "gridcloud_shared_dirs", definition["shared_dirs"])
         for key, value in definition["vars"].items():
             inventory.set_variable("all", key, _trusted(value))
-        inventory.add_group(SURPLUS_GROUP)
-        inventory.add_group(PLANNED_GROUP)
-        planned = planned_nodes(definition)
+        for group in (ACTIVE_GROUP, SURPLUS_GROUP, PLANNED_GROUP):
+            inventory.add_group(group)
         planned_names = set()
         for node in planned:
             planned_names.add(node["name"])
@@ -176,13 +168,12 @@ class InventoryModule(BaseInventoryPlugin):
                 inventory.add_group(group)
                 inventory.add_child(group, host)
             current = existing.get(node["name"])
-            if current is None:
-                inventory.add_child(PLANNED_GROUP, host)
+            inventory.add_child(PLANNED_GROUP if current is None else ACTIVE_GROUP, host)
             volumes = []
             for volume in node["volumes"]:
                 entry = dict(volume)
                 entry["device"] = None
-                if current is not None and provider is not None:
+                if current is not None:
                     try:
                         found = provider.get_volume(cluster, node["name"], volume["name"])
                     except ProviderError as exc:
@@ -191,16 +182,14 @@ class InventoryModule(BaseInventoryPlugin):
                     if found and found.get("attached"):
                         entry["device"] = found["device"]
                 volumes.append(entry)
-            self._set_node_vars(host, node["kind"], node["index"], current, volumes,
-                                definition["provider"])
+            self._set_node_vars(host, node["kind"], node["index"], current, volumes, provider)
         for name, current in existing.items():
             if name in planned_names:
                 continue
             host = inventory.add_host(name, group=SURPLUS_GROUP)
-            self._set_node_vars(host, current["kind"], current["index"], current, [],
-                                definition["provider"])
+            self._set_node_vars(host, current["kind"], current["index"], current, [], provider)
 
-    def _set_node_vars(self, host, kind, index, current, volumes, provider_name):
+    def _set_node_vars(self, host, kind, index, current, volumes, provider):
         inventory = self.inventory
         inventory.set_variable(host, "gridcloud_node_kind", kind)
         inventory.set_variable(host, "gridcloud_node_index", index)
@@ -209,10 +198,7 @@ class InventoryModule(BaseInventoryPlugin):
         inventory.set_variable(host, "gridcloud_node_address",
                                current["address"] if current else None)
         inventory.set_variable(host, "gridcloud_node_volumes", volumes)
-        if provider_name == "podman":
-            inventory.set_variable(host, "ansible_connection", PODMAN_CONNECTION)
-            inventory.set_variable(host, "ansible_host", host)
-        elif current:
-            for key, value in (current.get("connection") or {}).items():
-                inventory.set_variable(host, key, value)
+        inventory.set_variable(host, "gridcloud_node_login", provider.login_command(host, current))
+        for key, value in provider.connection_vars(host, current).items():
+            inventory.set_variable(host, key, value)
         inventory.set_variable(host, "ansible_python_interpreter", "/usr/bin/python3")

@@ -12,13 +12,15 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
+    DEFAULT_PROVIDER,
+    PROVIDER_NAMES,
     ProviderError,
     get_provider,
 )
 
 PROVIDER_ARGUMENT_SPEC = {
     "cluster": {"type": "str", "required": True},
-    "provider": {"type": "str", "default": "podman", "choices": ["podman", "openstack"]},
+    "provider": {"type": "str", "default": DEFAULT_PROVIDER, "choices": list(PROVIDER_NAMES)},
     "provider_settings": {"type": "dict", "default": {}},
 }
 

@@ -5,14 +5,27 @@
 
 A definition is checked completely before anything is created. Every problem is reported
 at once, each naming the field (as a dotted path such as ``cluster.nodes.compute.count``)
-and saying how to fix it. The module ``cluster_definition`` and the inventory plugin both
-call :func:`load_definition`, so the rules live in exactly one place.
+and saying how to fix it. The file is read by one reader, with Ansible's own YAML loader
+(``plugins/plugin_utils/definition_file.py``), used by the inventory plugin and by the action
+``cluster_definition``; both call :func:`validate_definition`, so the rules live in exactly
+one place. What a provider allows under ``cluster.<provider>`` is its own business: each
+provider class checks its settings and derives what its modules need (the provider contract,
+``providers/base.py``); the registry (``providers/__init__.py``) lists the providers.
 """
 
 from __future__ import annotations
 
 import os
 import re
+
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
+    DEFAULT_PROVIDER,
+    PROVIDER_NAMES,
+    PROVIDERS,
+    RELEASE_NAMES,
+    RELEASES,
+    provider_class,
+)
 
 # Groups a node kind may join. Each maps to roles run by the playbooks.
 KNOWN_GROUPS = (
@@ -25,8 +38,6 @@ KNOWN_GROUPS = (
     "act",
 )
 INVENTORY_PLUGIN = "gridcloud.arc_cluster.cluster"
-PROVIDERS = ("podman", "openstack")
-RELEASES = ("trixie", "bookworm")
 FILESYSTEMS = ("ext4", "xfs")
 VOLUME_POLICIES = ("keep", "delete")
 HOOK_POINTS = ("before", "after_storage", "after")
@@ -47,17 +58,15 @@ CLUSTER_KEYS = {
     "name": "the cluster's name",
     "provider": "where nodes run",
     "release": "Debian release of the nodes",
-    "podman": "settings of the podman provider",
-    "openstack": "settings of the openstack provider",
     "nodes": "node kinds",
     "hooks": "user playbooks at the hook points",
     "secrets_dir": "where the cluster's generated secrets are kept on the Ansible controller",
     "vars": "variables for the roles",
-}
+}  # and one key per provider of the registry, with its settings
 KIND_KEYS = {
     "count": "number of nodes",
     "groups": "groups the nodes join",
-    "resources": "cpus and memory (podman) or flavor (openstack)",
+    "resources": "what each node gets (the provider says which keys)",
     "volumes": "extra block volumes",
     "image": "image override for this kind",
 }
@@ -69,53 +78,6 @@ VOLUME_KEYS = {
     "policy": "keep or delete on destroy",
     "mount_options": "options for fstab",
 }
-RESOURCE_KEYS = {"cpus": "CPU limit", "memory": "memory limit", "flavor": "OpenStack flavor"}
-PODMAN_KEYS = {
-    "network": "podman network name",
-    "subnet": "podman network subnet",
-    "volume_dir": "where volume files live",
-    "apt_cache_dir": "host dir with per-node apt caches",
-    "image": "node image reference",
-    "capabilities": "extra capabilities for nodes",
-    "shared_dirs": "directories shared by every node (the local stand-in for NFS)",
-}
-OPENSTACK_KEYS = {
-    "cloud": "a cloud of clouds.yaml",
-    "auth": "auth dict (auth_url, username, password, project_name, ...) instead of cloud",
-    "auth_type": "keystoneauth plugin for auth",
-    "region_name": "region",
-    "interface": "endpoint interface (public, internal)",
-    "verify": "verify TLS certificates",
-    "cacert": "CA bundle for the cloud's endpoints",
-    "image": "image of every server (a kind's image overrides it)",
-    "network": "network the servers join",
-    "ssh_user": "login user of the image",
-    "ssh_port": "port waited for",
-    "wait_for_ssh": "wait for the ssh port after ACTIVE",
-    "public_key_file": "public key for the keypair <cluster>-key",
-    "private_key_file": "private key Ansible logs in with",
-    "key_name": "an existing keypair instead",
-    "floating_network": "external network of the floating IPs",
-    "floating_ip_kinds": "kinds that get a floating IP",
-    "proxy_jump": "reach nodes without a floating IP through one that has one",
-    "keep_failed_servers": "leave a server that went to ERROR for inspection",
-    "anti_affinity": "servers of a kind on different hypervisors (true or soft)",
-    "boot_from_volume": "boot from a volume made from the image",
-    "boot_volume_size": "size of the boot volume",
-    "volume_type": "Cinder volume type",
-    "adopt_volumes": "existing volumes to adopt: <node>-<volume> -> volume id",
-    "availability_zone": "availability zone of servers and volumes",
-    "rest_interface": "open https (443); by default when vars.arc_ce_mode is rest",
-    "poll_interval": "seconds between status polls",
-    "volume_timeout": "seconds to wait for a volume",
-    "delete_timeout": "seconds to wait for a server to go",
-}
-OPENSTACK_STRING_KEYS = ("cloud", "auth_type", "region_name", "interface", "cacert", "image",
-                         "network", "ssh_user", "public_key_file", "private_key_file",
-                         "key_name", "floating_network", "volume_type", "availability_zone")
-OPENSTACK_BOOL_KEYS = ("verify", "wait_for_ssh", "boot_from_volume", "rest_interface",
-                       "proxy_jump", "keep_failed_servers")
-OPENSTACK_NUMBER_KEYS = ("ssh_port", "poll_interval", "volume_timeout", "delete_timeout")
 
 
 class DefinitionError(Exception):
@@ -171,6 +133,14 @@ def _check_mapping(value, path, problems):
     return True
 
 
+def _resource_keys():
+    """What a kind's ``resources`` may hold: every provider's keys (a definition can switch)."""
+    keys = {}
+    for known in PROVIDER_NAMES:
+        keys.update(provider_class(known).resource_keys)
+    return keys
+
+
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -209,9 +179,7 @@ def _validate_volume(volume, path, problems, mounts_seen):
         problems.append("%s.mount: required; give an absolute path such as /srv/shared (got %r)"
                         % (path, mount))
     else:
-        # normpath keeps a leading "//" (POSIX allows it a meaning; Linux has none), so
-        # strip it too: otherwise //etc would slip past the reserved mount points.
-        mount = "/" + os.path.normpath(mount).lstrip("/")
+        mount = normal_path(mount)
         if mount in RESERVED_MOUNTS:
             problems.append("%s.mount: %s is a system directory; mount the volume under "
                             "/srv, /data or /mnt instead" % (path, mount))
@@ -267,7 +235,7 @@ def _validate_kind(kind, spec, path, provider, problems):
         problems.append("%s.groups: lists a group twice; name each group once" % path)
     resources = spec.get("resources", {})
     if _check_mapping(resources, path + ".resources", problems):
-        _unknown_keys(resources, RESOURCE_KEYS, path + ".resources", problems)
+        _unknown_keys(resources, _resource_keys(), path + ".resources", problems)
         cpus = resources.get("cpus")
         if cpus is not None and (isinstance(cpus, bool) or not isinstance(cpus, (int, float))
                                  or cpus <= 0):
@@ -280,9 +248,8 @@ def _validate_kind(kind, spec, path, provider, problems):
             except ValueError:
                 problems.append("%s.resources.memory: %r is not a size; write for example 2GiB"
                                 % (path, memory))
-        if provider == "openstack" and not resources.get("flavor"):
-            problems.append("%s.resources.flavor: required with provider openstack; name a "
-                            "flavor of your cloud, for example m1.medium" % path)
+        if provider is not None:
+            provider.validate_kind(kind, spec, path, problems)
     else:
         resources = {}
     volumes = spec.get("volumes", [])
@@ -384,37 +351,39 @@ def validate_definition(data, base_dir="."):
     cluster = data["cluster"]
     if not _check_mapping(cluster, "cluster", problems):
         raise DefinitionError(problems)
-    _unknown_keys(cluster, CLUSTER_KEYS, "cluster", problems)
+    allowed = dict(CLUSTER_KEYS)
+    allowed.update(("%s" % known, "settings of the %s provider" % known) for known in PROVIDER_NAMES)
+    _unknown_keys(cluster, allowed, "cluster", problems)
 
     name = cluster.get("name")
     if not isinstance(name, str) or not CLUSTER_NAME_RE.match(name):
         problems.append("cluster.name: required; lower-case letters, digits and '-', starting "
                         "with a letter, at most 32 characters (got %r)" % (name,))
-    provider = cluster.get("provider", "podman")
-    if provider not in PROVIDERS:
-        problems.append("cluster.provider: %r is not a provider; use podman (one machine) or "
-                        "openstack" % (provider,))
-    release = cluster.get("release", "trixie")
+    provider_name = cluster.get("provider", DEFAULT_PROVIDER)
+    provider = None
+    if provider_name not in PROVIDER_NAMES:
+        problems.append("cluster.provider: %r is not a provider; use %s" % (
+            provider_name, ", ".join("%s (%s)" % (known, PROVIDERS[known][1])
+                                     for known in PROVIDER_NAMES)))
+    else:
+        provider = provider_class(provider_name)
+    release = cluster.get("release", RELEASES[0])
     if release not in RELEASES:
-        problems.append("cluster.release: %r is not supported; use trixie (Debian 13) or "
-                        "bookworm (Debian 12)" % (release,))
+        problems.append("cluster.release: %r is not supported; use %s" % (
+            release, " or ".join("%s (%s)" % (known, RELEASE_NAMES[known])
+                                 for known in RELEASES)))
 
-    podman = cluster.get("podman") or {}
-    if _check_mapping(podman, "cluster.podman", problems):
-        _unknown_keys(podman, PODMAN_KEYS, "cluster.podman", problems)
-        caps = podman.get("capabilities", [])
-        if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
-            problems.append("cluster.podman.capabilities: must be a list of capability names "
-                            "such as DAC_READ_SEARCH")
-    else:
-        podman = {}
-    podman = dict(podman)
-    podman["shared_dirs"] = shared_dirs = _validate_shared_dirs(podman.get("shared_dirs"), problems)
-    openstack = cluster.get("openstack") or {}
-    if _check_mapping(openstack, "cluster.openstack", problems):
-        _validate_openstack(openstack, problems)
-    else:
-        openstack = {}
+    # Every provider's block is checked, the active one's and any other left in the file.
+    settings = {}
+    for known in PROVIDER_NAMES:
+        block = cluster.get(known)
+        path = "cluster.%s" % known
+        if block is None:
+            block = {}
+        elif not _check_mapping(block, path, problems):
+            block = {}
+        settings[known] = provider_class(known).validate_settings(block, path, problems)
+    shared_dirs = provider.shared_dirs(settings[provider_name]) if provider else []
 
     nodes = cluster.get("nodes")
     normal_nodes = {}
@@ -451,7 +420,7 @@ def validate_definition(data, base_dir="."):
                 problems.append("cluster.nodes.%s: %r is reserved (a group or hook name); "
                                 "choose another kind name" % (kind, kind))
 
-    _check_shared_dirs_against_volumes(shared_dirs, normal_nodes, problems)
+    _check_shared_dirs_against_volumes(shared_dirs, normal_nodes, provider_name, problems)
 
     variables = cluster.get("vars") or {}
     if not _check_mapping(variables, "cluster.vars", problems):
@@ -461,110 +430,47 @@ def validate_definition(data, base_dir="."):
 
     if problems:
         raise DefinitionError(problems)
-    return {
+    normal = {
         "name": name,
-        "provider": provider,
+        "provider": provider_name,
         "release": release,
-        "podman": dict(podman),
-        "openstack": dict(openstack),
         "nodes": normal_nodes,
         "hooks": hooks,
         "secrets_dir": secrets_dir,
         "vars": dict(variables),
+        "shared_dirs": shared_dirs,
     }
+    normal.update(settings)
+    normal["provider_settings"] = provider.derive_settings(settings[provider_name], normal)
+    return normal
 
 
-def _validate_openstack(settings, problems):
-    """Keys and types of ``cluster.openstack``; what the cloud has is checked by the provider."""
-    path = "cluster.openstack"
-    _unknown_keys(settings, OPENSTACK_KEYS, path, problems)
-    for key in OPENSTACK_STRING_KEYS:
-        value = settings.get(key)
-        if value is not None and (not isinstance(value, str) or not value):
-            problems.append("%s.%s: must be a non-empty string (got %r)" % (path, key, value))
-    for key in OPENSTACK_BOOL_KEYS:
-        value = settings.get(key)
-        if value is not None and not isinstance(value, bool):
-            problems.append("%s.%s: must be true or false (got %r)" % (path, key, value))
-    for key in OPENSTACK_NUMBER_KEYS:
-        value = settings.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or value < 0):
-            problems.append("%s.%s: must be a number of 0 or more (got %r)" % (path, key, value))
-    if settings.get("cloud") is not None and settings.get("auth") is not None:
-        problems.append("%s: give cloud (a cloud of clouds.yaml) or auth, not both" % path)
-    auth = settings.get("auth")
-    if auth is not None and (not isinstance(auth, dict) or "auth_url" not in auth):
-        problems.append("%s.auth: must be a mapping with at least auth_url (as in clouds.yaml)"
-                        % path)
-    if settings.get("anti_affinity") not in (None, True, False, "soft"):
-        problems.append("%s.anti_affinity: use true, false or soft (got %r)"
-                        % (path, settings["anti_affinity"]))
-    kinds = settings.get("floating_ip_kinds")
-    if kinds is not None and (not isinstance(kinds, list)
-                              or not all(isinstance(k, str) for k in kinds)):
-        problems.append("%s.floating_ip_kinds: must be a list of node kinds such as [frontend]"
-                        % path)
-    adopt = settings.get("adopt_volumes")
-    if adopt is not None and (not isinstance(adopt, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and v for k, v in adopt.items())):
-        problems.append("%s.adopt_volumes: must map volume names <node>-<volume> to volume ids, "
-                        "for example {grid1-frontend001-grid: 5f0c1a9e-...}" % path)
-    size = settings.get("boot_volume_size")
-    if size is not None:
-        try:
-            parse_size(size)
-        except ValueError:
-            problems.append("%s.boot_volume_size: %r is not a size; write for example 20GiB"
-                            % (path, size))
+def normal_path(path):
+    """An absolute path without ``..``, doubled or trailing slashes.
+
+    normpath keeps a leading "//" (POSIX allows it a meaning; Linux has none), so it is
+    stripped too: otherwise //etc would slip past the reserved mount points.
+    """
+    return "/" + os.path.normpath(path).lstrip("/")
 
 
-def _validate_shared_dirs(value, problems):
-    """Return ``cluster.podman.shared_dirs`` as a list of normalised absolute paths."""
-    path = "cluster.podman.shared_dirs"
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        problems.append("%s: must be a list of absolute paths such as [/srv/shared] (got %r)"
-                        % (path, value))
-        return []
-    result = []
-    for index, item in enumerate(value):
-        where = "%s[%d]" % (path, index)
-        if not isinstance(item, str) or not item.startswith("/"):
-            problems.append("%s: give an absolute path such as /srv/shared (got %r)" % (where, item))
-            continue
-        normal = "/" + os.path.normpath(item).lstrip("/")
-        if normal in RESERVED_MOUNTS:
-            problems.append("%s: %s is a system directory; share a directory under /srv or "
-                            "/home instead" % (where, normal))
-        elif normal in result:
-            problems.append("%s: %s is listed twice" % (where, normal))
-        elif any(_path_within(normal, other) or _path_within(other, normal) for other in result):
-            problems.append("%s: %s is inside another shared dir or contains one; list only the "
-                            "outermost" % (where, normal))
-        else:
-            result.append(normal)
-    return result
-
-
-def _path_within(inner, outer):
+def path_within(inner, outer):
     """True when ``inner`` is ``outer`` or below it (both normalised absolute paths)."""
     return inner == outer or inner.startswith(outer.rstrip("/") + "/")
 
 
-def _check_shared_dirs_against_volumes(shared_dirs, nodes, problems):
+def _check_shared_dirs_against_volumes(shared_dirs, nodes, provider_name, problems):
     """A volume mounted at, above or below a shared dir would hide one from the other."""
     for kind, spec in sorted(nodes.items()):
         for index, volume in enumerate(spec.get("volumes") or []):
             for shared in shared_dirs:
                 mount = volume["mount"]
-                if _path_within(mount, shared) or _path_within(shared, mount):
+                if path_within(mount, shared) or path_within(shared, mount):
                     problems.append(
                         "cluster.nodes.%s.volumes[%d].mount: %s overlaps the shared dir %s "
-                        "(cluster.podman.shared_dirs); the mount would hide one from the other "
+                        "(cluster.%s.shared_dirs); the mount would hide one from the other "
                         "on the %s nodes. Mount the volume elsewhere, for example under /srv/data"
-                        % (kind, index, mount, shared, kind))
+                        % (kind, index, mount, shared, provider_name, kind))
 
 
 def node_name(cluster_name, kind, index):
@@ -579,22 +485,6 @@ def definition_base_dir(path):
     inventory into its ephemeral directory) keeps finding its hooks next to the real file.
     """
     return os.path.dirname(os.path.realpath(path))
-
-
-def load_definition(path, loader=None):
-    """Read a definition file (YAML) and return it validated and in normal form."""
-    if not os.path.isfile(path):
-        raise DefinitionError(["definition file %s does not exist" % path])
-    with open(path) as handle:
-        text = handle.read()
-    if loader is None:
-        import yaml  # pylint: disable=import-outside-toplevel
-        loader = yaml.safe_load
-    try:
-        data = loader(text)
-    except Exception as exc:  # the YAML parser's own message names the line
-        raise DefinitionError(["%s: not valid YAML: %s" % (path, exc)])
-    return validate_definition(data, base_dir=definition_base_dir(path))
 
 
 def planned_nodes(definition):

@@ -15,8 +15,13 @@ description:
   - Every problem is reported at once, each naming the field as a dotted path (for example
     C(cluster.nodes.compute.count)) and saying how to fix it.
   - Returns the definition in normal form (defaults filled in, sizes in bytes, hook paths
-    absolute) and the list of nodes it asks for.
-  - Runs on the Ansible controller; it reads the file and changes nothing.
+    absolute, the active provider's derived C(provider_settings)) and the list of nodes it asks
+    for.
+  - Runs on the Ansible controller as an action; it reads the file and changes nothing. The
+    file is read the way the inventory plugin reads it (Ansible's YAML loader, so vaulted
+    values work), and a mapping key given twice is a problem naming the key and its line.
+  - The playbooks do not need this module (the inventory plugin has read the definition);
+    it is there to check a file on its own, for example in a site's CI.
 author:
   - gridcloud.arc_cluster contributors
 options:
@@ -27,11 +32,15 @@ options:
     type: path
     required: true
 attributes:
+  action:
+    support: full
+    description: Runs on the controller as an action plugin, whatever host the task names.
   check_mode:
     support: full
     description: The module changes nothing, so it runs the same in check mode.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is nothing to show.
 seealso:
   - module: gridcloud.arc_cluster.cluster_nodes
 """
@@ -70,11 +79,20 @@ definition:
     vars:
       description: Variables for the roles.
       type: dict
+    shared_dirs:
+      description: Directories the active provider shares between every node itself.
+      type: list
+      elements: str
+    provider_settings:
+      description:
+        - The active provider's settings with what follows from the rest of the definition
+          (for openstack, C(rest_interface) from C(vars.arc_ce_mode)); what the modules get.
+      type: dict
     podman:
-      description: Podman provider settings.
+      description: Podman provider settings as given (normalised).
       type: dict
     openstack:
-      description: OpenStack provider settings.
+      description: OpenStack provider settings as given.
       type: dict
 planned_nodes:
   description: Every node the definition asks for, in kind and index order.
@@ -105,22 +123,15 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
-    DefinitionError,
-    load_definition,
-    planned_nodes,
-)
-
 
 def main():
+    # The work is done by the action plugin of the same name (plugins/action/cluster_definition.py)
+    # on the controller; this only runs when the module is called without it.
     module = AnsibleModule(argument_spec={"path": {"type": "path", "required": True}},
                            supports_check_mode=True)
-    try:
-        definition = load_definition(module.params["path"])
-    except DefinitionError as exc:
-        module.fail_json(msg=exc.message, problems=exc.problems)
-    module.exit_json(changed=False, definition=definition,
-                     planned_nodes=planned_nodes(definition))
+    module.fail_json(msg="gridcloud.arc_cluster.cluster_definition runs as an action on the "
+                         "Ansible controller; call it through ansible-playbook or ansible, "
+                         "with the collection installed")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ options:
     description:
       - The node kind, for example V(frontend) or V(compute).
       - Required when O(state=present). With O(state=absent) and no O(kind), every node of the
-        cluster is removed, and the cluster network too.
+        cluster is removed, then the cluster-wide resources the provider made for it (network,
+        keypair, security group, the volumes of shared dirs).
     type: str
   count:
     description: How many nodes of O(kind) must exist. Required when O(state=present).
@@ -174,13 +175,22 @@ removed:
   returned: always
   type: list
   elements: dict
+removed_resources:
+  description:
+    - The cluster-wide resources removed (or that would be) with O(state=absent) and no
+      O(kind), once no node is left; for example the podman network and the volumes of the
+      shared dirs, or the OpenStack security group, keypair and server groups.
+  returned: always
+  type: list
+  elements: str
+  sample: ["network demo-net", "shared dir volume demo-shared-srv-grid"]
 """
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.cluster_module import (
     ClusterModule,
 )
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
-    ProviderError,
+    RELEASES,
 )
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
     NAME_RE,
@@ -193,7 +203,7 @@ class ClusterNodesModule(ClusterModule):
     argument_spec = {
         "kind": {"type": "str"},
         "count": {"type": "int"},
-        "release": {"type": "str", "default": "trixie", "choices": ["trixie", "bookworm"]},
+        "release": {"type": "str", "default": RELEASES[0], "choices": list(RELEASES)},
         "image": {"type": "str"},
         "resources": {"type": "dict", "default": {}},
         "volumes": {"type": "list", "elements": "dict", "default": []},
@@ -232,7 +242,7 @@ class ClusterNodesModule(ClusterModule):
         stopped = [by_index[i] for i in wanted if i in by_index and by_index[i]["state"] != "running"]
         if missing:
             self._check_request(cluster, release, kind, spec, len(missing))
-        changed = provider.ensure_cluster_network(cluster, check_mode=self.check_mode) \
+        changed = provider.ensure_cluster_resources(cluster, check_mode=self.check_mode) \
             if missing else False
         created, started = [], []
         nodes = dict(by_index)
@@ -259,7 +269,8 @@ class ClusterNodesModule(ClusterModule):
         changed = bool(changed or created or started or surplus)
         self.exit_json(changed=changed,
                        nodes=[nodes[i] for i in sorted(nodes)],
-                       created=created, started=started, removed=surplus)
+                       created=created, started=started, removed=surplus,
+                       removed_resources=[])
 
     def _check_request(self, cluster, release, kind, spec, missing):
         """Check, before any node is created, that the missing nodes can be made.
@@ -280,18 +291,7 @@ class ClusterNodesModule(ClusterModule):
                 requests[other] = {"resources": other_spec.get("resources") or {},
                                    "image": other_spec.get("image"), "count": count,
                                    "volumes": self._volumes(other_spec.get("volumes") or [])}
-        check_all = getattr(self.provider, "check_cluster_request", None)
-        if check_all is not None:
-            check_all(cluster, release, requests)
-            return
-        problems = []
-        for name, request in requests.items():
-            try:
-                self.provider.check_node_request(cluster, release, name, request)
-            except ProviderError as exc:
-                problems.append(str(exc))
-        if problems:
-            raise ProviderError("\n".join(problems))
+        self.provider.check_cluster_request(cluster, release, requests)
 
     def _volumes(self, volumes_param):
         volumes = []
@@ -314,12 +314,11 @@ class ClusterNodesModule(ClusterModule):
         for node in doomed:
             if not self.check_mode:
                 provider.delete_node(node)
-        network_removed, shared_removed = False, []
+        resources = []
         if kind is None:
-            network_removed = provider.delete_cluster_network(cluster, check_mode=self.check_mode)
-            shared_removed = provider.delete_shared_dirs(cluster, check_mode=self.check_mode)
-        self.exit_json(changed=bool(doomed or network_removed or shared_removed), nodes=[],
-                       created=[], started=[], removed=doomed)
+            resources = provider.delete_cluster_resources(cluster, check_mode=self.check_mode)
+        self.exit_json(changed=bool(doomed or resources), nodes=[], created=[], started=[],
+                       removed=doomed, removed_resources=resources)
 
 
 def main():

@@ -1,9 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of plugins/modules/cluster_definition.py.
+"""Unit tests of the action gridcloud.arc_cluster.cluster_definition
+(plugins/action/cluster_definition.py, documented in plugins/modules/cluster_definition.py).
 
-The validation rules themselves are tested in test_definition.py.
+The action runs on the controller with Ansible's DataLoader, through the same reader as the
+inventory plugin (test_definition_file.py); the validation rules themselves are tested in
+test_definition.py.
 """
 
 from __future__ import annotations
@@ -11,11 +14,21 @@ from __future__ import annotations
 import os
 import textwrap
 
+from unittest import mock
+
 import pytest
+
+from ansible.errors import AnsibleActionFail
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.task import Task
 
 from fake_podman import run_module
 
+from ansible_collections.gridcloud.arc_cluster.plugins.action.cluster_definition import (
+    ActionModule,
+)
 from ansible_collections.gridcloud.arc_cluster.plugins.modules.cluster_definition import main
+from ansible_collections.gridcloud.arc_cluster.plugins.plugin_utils import definition_file
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(REPO_ROOT, "examples", "local", "cluster.yml")
@@ -53,6 +66,22 @@ cluster:
 """
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    definition_file._CACHE.clear()  # pylint: disable=protected-access
+
+
+def run_action(args, check_mode=False):
+    """Run the action as ansible-playbook would, on the controller, with a real DataLoader."""
+    task = Task()
+    task.args = dict(args)
+    task.check_mode = check_mode
+    connection = mock.MagicMock()
+    connection._shell.tmpdir = None  # pylint: disable=protected-access
+    action = ActionModule(task, connection, mock.MagicMock(), DataLoader(), None, None)
+    return action.run(task_vars={})
+
+
 def write(tmp_path, text, name="cluster.yml"):
     path = tmp_path / name
     path.write_text(textwrap.dedent(text))
@@ -70,7 +99,7 @@ def hook(tmp_path):
 def test_valid_file(no_commands, tmp_path, hook):
     path = write(tmp_path, VALID)
 
-    result = run_module(main, {"path": str(path)})
+    result = run_action({"path": str(path)})
 
     assert not result.get("failed"), result
     assert result["changed"] is False
@@ -91,7 +120,7 @@ def test_valid_file(no_commands, tmp_path, hook):
 def test_valid_file_in_check_mode(no_commands, tmp_path, hook):
     path = write(tmp_path, VALID)
 
-    result = run_module(main, {"path": str(path)}, check_mode=True)
+    result = run_action({"path": str(path)}, check_mode=True)
 
     assert result["changed"] is False
     assert result["definition"]["name"] == "demo"
@@ -101,13 +130,13 @@ def test_path_is_expanded(no_commands, tmp_path, hook, monkeypatch):
     write(tmp_path, VALID)
     monkeypatch.setenv("HOME", str(tmp_path))
 
-    result = run_module(main, {"path": "~/cluster.yml"})
+    result = run_action({"path": "~/cluster.yml"})
 
     assert result["definition"]["name"] == "demo"
 
 
 def test_the_shipped_example_is_valid(no_commands):
-    result = run_module(main, {"path": EXAMPLE})
+    result = run_action({"path": EXAMPLE})
 
     assert not result.get("failed"), result
     assert result["definition"]["name"] == "demo"
@@ -116,7 +145,7 @@ def test_the_shipped_example_is_valid(no_commands):
 
 
 def test_the_shipped_openstack_example_is_valid(no_commands):
-    result = run_module(main, {"path": str(OPENSTACK_EXAMPLE)})
+    result = run_action({"path": str(OPENSTACK_EXAMPLE)})
 
     assert not result.get("failed"), result
     definition = result["definition"]
@@ -131,7 +160,7 @@ def test_the_shipped_openstack_example_is_valid(no_commands):
 def test_invalid_file_lists_every_problem(no_commands, tmp_path):
     path = write(tmp_path, INVALID)
 
-    result = run_module(main, {"path": str(path)})
+    result = run_action({"path": str(path)})
 
     assert result["failed"] is True
     problems = result["problems"]
@@ -149,7 +178,7 @@ def test_invalid_file_lists_every_problem(no_commands, tmp_path):
 def test_missing_file_fails(no_commands, tmp_path):
     path = tmp_path / "nope.yml"
 
-    result = run_module(main, {"path": str(path)})
+    result = run_action({"path": str(path)})
 
     assert result["failed"] is True
     assert result["problems"] == ["definition file %s does not exist" % path]
@@ -159,7 +188,7 @@ def test_missing_file_fails(no_commands, tmp_path):
 def test_yaml_syntax_error_fails(no_commands, tmp_path):
     path = write(tmp_path, "cluster: [unclosed\n")
 
-    result = run_module(main, {"path": str(path)})
+    result = run_action({"path": str(path)})
 
     assert result["failed"] is True
     assert len(result["problems"]) == 1
@@ -167,7 +196,23 @@ def test_yaml_syntax_error_fails(no_commands, tmp_path):
 
 
 def test_path_is_required(no_commands):
-    result = run_module(main, {})
+    with pytest.raises(AnsibleActionFail, match="missing required arguments: path"):
+        run_action({})
+
+
+def test_a_duplicated_key_fails_naming_it(tmp_path, hook):
+    path = write(tmp_path, VALID.replace("  hooks:", "  name: other\n  hooks:"))
+
+    result = run_action({"path": str(path)})
 
     assert result["failed"] is True
-    assert "path" in result["msg"]
+    assert result["problems"] == [
+        "%s line 15: key 'name' is given twice in the same mapping; keep one (YAML would "
+        "silently take the last)" % path]
+
+
+def test_the_module_alone_says_it_runs_as_an_action(no_commands):
+    result = run_module(main, {"path": "/nowhere.yml"})
+
+    assert result["failed"] is True
+    assert "runs as an action on the Ansible controller" in result["msg"]

@@ -8,15 +8,17 @@ from __future__ import annotations
 import copy
 import os
 
-import yaml
 
 import pytest
 
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
+    PROVIDER_NAMES,
+    PROVIDERS,
+)
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
     INVENTORY_PLUGIN,
     MIN_VOLUME_BYTES,
     DefinitionError,
-    load_definition,
     node_name,
     parse_size,
     planned_nodes,
@@ -79,6 +81,8 @@ def test_minimal_definition_normal_form(monkeypatch, tmp_path):
         "hooks": {"before": [], "after_storage": [], "after": []},
         "secrets_dir": str(tmp_path / "gridcloud" / "clusters" / "demo" / "secrets"),
         "vars": {},
+        "shared_dirs": [],
+        "provider_settings": {"shared_dirs": []},
     }
 
 
@@ -86,7 +90,8 @@ def test_full_definition_normal_form():
     result = validate_definition(full_definition())
 
     assert sorted(result) == ["hooks", "name", "nodes", "openstack", "podman", "provider",
-                              "release", "secrets_dir", "vars"]
+                              "provider_settings", "release", "secrets_dir", "shared_dirs",
+                              "vars"]
     assert result["name"] == "demo"
     assert result["provider"] == "podman"
     assert result["release"] == "trixie"
@@ -786,151 +791,6 @@ def test_hook_that_is_a_directory_is_rejected(tmp_path):
                                   % (tmp_path / "hooks"))
 
 
-# --------------------------------------------------------------------------- load_definition
-
-FULL_YAML = """\
-cluster:
-  name: demo
-  hooks:
-    before:
-      - hooks/before.yml
-    after:
-      - ../shared/after.yml
-  nodes:
-    frontend:
-      count: 1
-      groups: [slurm_controller, nfs_server, arc_ce, act]
-      volumes:
-        - name: shared
-          size: 1GiB
-          filesystem: ext4
-          mount: /srv/shared
-    compute:
-      count: 2
-      groups: [slurm_worker, nfs_client, cvmfs_client]
-"""
-
-
-def test_load_definition_resolves_hooks_relative_to_the_file(tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    (site / "hooks").mkdir(parents=True)
-    (site / "hooks" / "before.yml").write_text("- hosts: all\n")
-    (tmp_path / "shared").mkdir()
-    (tmp_path / "shared" / "after.yml").write_text("- hosts: all\n")
-    definition = site / "cluster.yml"
-    definition.write_text(FULL_YAML)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    monkeypatch.chdir(elsewhere)  # relative to the file, not to the working directory
-
-    result = load_definition(str(definition))
-
-    assert result["hooks"] == {
-        "before": [str(site / "hooks" / "before.yml")],
-        "after_storage": [],
-        "after": [str(tmp_path / "shared" / "after.yml")],
-    }
-    assert result["name"] == "demo"
-    assert result["nodes"]["frontend"]["volumes"][0]["size_bytes"] == GIB
-    assert result["nodes"]["compute"]["count"] == 2
-
-
-def test_load_definition_with_a_relative_path(tmp_path, monkeypatch):
-    (tmp_path / "hooks").mkdir()
-    (tmp_path / "hooks" / "before.yml").write_text("- hosts: all\n")
-    (tmp_path / "cluster.yml").write_text(
-        "cluster:\n  name: demo\n  hooks:\n    before: [hooks/before.yml]\n"
-        "  nodes:\n    frontend:\n      count: 1\n")
-    monkeypatch.chdir(tmp_path)
-    result = load_definition("cluster.yml")
-    assert result["hooks"]["before"] == [str(tmp_path / "hooks" / "before.yml")]
-
-
-def test_load_definition_missing_hook_names_resolved_path(tmp_path):
-    definition = tmp_path / "cluster.yml"
-    definition.write_text(
-        "cluster:\n  name: demo\n  hooks:\n    after: [nope.yml]\n"
-        "  nodes:\n    frontend:\n      count: 1\n")
-    with pytest.raises(DefinitionError) as info:
-        load_definition(str(definition))
-    assert info.value.problems == [
-        "cluster.hooks.after[0]: playbook %s does not exist (relative paths are relative to "
-        "the definition file)" % os.path.join(str(tmp_path), "nope.yml")]
-
-
-def test_load_definition_missing_file(tmp_path):
-    path = str(tmp_path / "nope.yml")
-    with pytest.raises(DefinitionError) as info:
-        load_definition(path)
-    assert info.value.problems == ["definition file %s does not exist" % path]
-
-
-def test_load_definition_directory_is_not_a_file(tmp_path):
-    with pytest.raises(DefinitionError) as info:
-        load_definition(str(tmp_path))
-    assert info.value.problems == ["definition file %s does not exist" % tmp_path]
-
-
-@pytest.mark.parametrize("text", [
-    "cluster:\n  name: demo\n  nodes: [unclosed\n",
-    "cluster:\n\tname: demo\n",
-    "cluster: {name: demo\n",
-])
-def test_load_definition_invalid_yaml(tmp_path, text):
-    definition = tmp_path / "cluster.yml"
-    definition.write_text(text)
-    with pytest.raises(DefinitionError) as info:
-        load_definition(str(definition))
-    assert len(info.value.problems) == 1
-    assert info.value.problems[0].startswith("%s: not valid YAML: " % definition)
-    assert "line" in info.value.problems[0]  # the parser's message says where
-
-
-def test_load_definition_empty_file(tmp_path):
-    definition = tmp_path / "cluster.yml"
-    definition.write_text("")
-    with pytest.raises(DefinitionError) as info:
-        load_definition(str(definition))
-    assert info.value.problems[0].startswith("cluster: the file must have a top-level key")
-
-
-def test_load_definition_reports_validation_problems(tmp_path):
-    definition = tmp_path / "cluster.yml"
-    definition.write_text(FULL_YAML.replace("count: 2", "count: two"))
-    with pytest.raises(DefinitionError) as info:
-        load_definition(str(definition))
-    fields = [p.split(": ")[0] for p in info.value.problems]
-    assert "cluster.nodes.compute.count" in fields
-    assert "cluster.hooks.before[0]" in fields
-    assert "cluster.hooks.after[0]" in fields
-
-
-def test_load_definition_with_custom_loader(tmp_path):
-    definition = tmp_path / "cluster.yml"
-    definition.write_text("ignored")
-    seen = []
-
-    def loader(text):
-        seen.append(text)
-        return minimal_definition()
-
-    result = load_definition(str(definition), loader=loader)
-    assert seen == ["ignored"]
-    assert result["nodes"]["frontend"]["count"] == 1
-
-
-def test_load_definition_loader_error(tmp_path):
-    definition = tmp_path / "cluster.yml"
-    definition.write_text("x")
-
-    def loader(text):
-        raise ValueError("boom at line 1")
-
-    with pytest.raises(DefinitionError) as info:
-        load_definition(str(definition), loader=loader)
-    assert info.value.problems == ["%s: not valid YAML: boom at line 1" % definition]
-
-
 # -------------------------------------------------------------------- plugin and planned_nodes
 
 def test_inventory_plugin_key_is_allowed():
@@ -985,17 +845,29 @@ def test_xfs_volume_below_300mib_is_refused_naming_the_size():
         "least 300MiB; give a larger size or filesystem ext4"]
 
 
-def test_relative_paths_follow_a_symlinked_definition(tmp_path):
-    real = tmp_path / "real"
-    (real / "hooks").mkdir(parents=True)
-    (real / "hooks" / "site.yml").write_text("---\n[]\n")
-    definition = real / "cluster.yml"
-    definition.write_text(yaml.safe_dump({"cluster": {
-        "name": "demo", "nodes": {"frontend": {"count": 1}},
-        "hooks": {"after": ["hooks/site.yml"]}}}))
-    linked = tmp_path / "elsewhere"
-    linked.symlink_to(real, target_is_directory=True)
+# ------------------------------------------------------------- the provider registry
 
-    result = load_definition(str(linked / "cluster.yml"))
+def test_every_registered_provider_has_a_settings_block_in_the_normal_form():
+    result = validate_definition(minimal_definition())
+    for name in PROVIDER_NAMES:
+        assert isinstance(result[name], dict)
+    assert result["provider_settings"] == result["podman"]
 
-    assert result["hooks"]["after"] == [str(real / "hooks" / "site.yml")]
+
+def test_an_unknown_provider_names_every_registered_one():
+    data = minimal_definition()
+    data["cluster"]["provider"] = "vmware"
+    problems, _ = problems_of(data)
+    assert problems == ["cluster.provider: 'vmware' is not a provider; use "
+                        + ", ".join("%s (%s)" % (name, PROVIDERS[name][1])
+                                    for name in PROVIDER_NAMES)]
+
+
+def test_the_active_providers_shared_dirs_are_in_the_normal_form():
+    data = minimal_definition()
+    data["cluster"]["podman"] = {"shared_dirs": ["/srv/grid/"]}
+    assert validate_definition(data)["shared_dirs"] == ["/srv/grid"]
+    data["cluster"]["provider"] = "openstack"
+    data["cluster"]["openstack"] = {"cloud": "mycloud"}
+    data["cluster"]["nodes"]["frontend"]["resources"] = {"flavor": "m1.small"}
+    assert validate_definition(data)["shared_dirs"] == []  # podman's are not openstack's

@@ -1,11 +1,26 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The provider interface: what a place that runs nodes must offer.
+"""The provider contract: what a place that runs nodes must offer.
 
-A provider creates, finds and removes the nodes of a cluster and the block volumes attached
-to them. Nodes carry their cluster, kind and index (labels on podman, metadata on OpenStack),
-so that a later run adopts what exists instead of creating it twice.
+A provider creates, finds and removes the nodes of a cluster, the block volumes attached to
+them and the cluster-wide resources they need (a network, a keypair, a security group, shared
+directories). Nodes carry their cluster, kind and index (labels on podman, metadata on
+OpenStack), so that a later run adopts what exists instead of creating it twice.
+
+Adding a provider is one new file with a subclass of :class:`Provider` and one entry in the
+registry (``providers/__init__.py``). The definition, the modules, the inventory plugin and
+the report call only the methods below, never a provider by name.
+
+Two halves:
+
+- class methods, used while the definition is validated (on the Ansible controller, before
+  anything exists): the settings under ``cluster.<provider>``, provider-specific checks of a
+  node kind, the settings derived from the whole definition, the directories the provider
+  shares between nodes;
+- instance methods, used by the modules and the inventory plugin on a provider made with the
+  normal form's ``provider_settings`` and a ``runner`` (a function that runs a command and
+  returns ``(rc, stdout, stderr)``).
 
 A node is returned as a plain dict::
 
@@ -13,10 +28,15 @@ A node is returned as a plain dict::
      "id": "...", "address": "10.89.0.3", "state": "running",
      "connection": {"ansible_connection": "...", "ansible_host": "..."}}
 
+``state`` is ``running`` for a node that is up; any other value means it needs starting.
+
 A volume as::
 
     {"name": "shared", "node": "demo-frontend001", "id": "...", "size_bytes": 1073741824,
      "device": "/dev/disk/by-id/...", "attached": True}
+
+Every failure is a :class:`ProviderError` whose message names the resource, the cause and,
+where there is one, the fix; the modules turn it into ``fail_json`` in one place.
 """
 
 from __future__ import annotations
@@ -26,22 +46,103 @@ class ProviderError(Exception):
     """A provider operation failed; the message names the resource and the cause."""
 
 
+def check_setting_keys(settings, allowed, path, problems):
+    """Append a problem for every key of ``settings`` that is not in ``allowed``."""
+    for key in sorted(set(settings) - set(allowed), key=str):
+        problems.append("%s.%s: unknown key; allowed keys are %s"
+                        % (path, key, ", ".join(sorted(allowed))))
+
+
 class Provider:
-    """Base class of the providers. Subclasses implement every method."""
+    """Base class of the providers.
+
+    Subclasses set ``name`` and ``settings_keys`` and implement every method that raises
+    NotImplementedError here; the others have a default that fits most providers.
+    """
 
     name = None
+    # The keys allowed under cluster.<name>, each with a few words on what it is.
+    settings_keys = {}
+    # What a node kind's ``resources`` may hold with this provider (key -> description).
+    resource_keys = {}
 
     def __init__(self, settings, runner=None):
         self.settings = dict(settings or {})
         self.runner = runner
 
-    # nodes
-    def list_nodes(self, cluster):
-        """Return the nodes of ``cluster`` that exist, sorted by kind and index."""
+    # ------------------------------------------------------------------ the definition
+    @classmethod
+    def validate_settings(cls, settings, path, problems):
+        """Check ``cluster.<name>`` (a dict); append problems naming ``path.<key>``.
+
+        Return the settings in normal form (defaults filled in where the normal form should
+        show them). Called for every provider block present in a definition, whichever
+        provider is active.
+        """
+        check_setting_keys(settings, cls.settings_keys, path, problems)
+        return dict(settings)
+
+    @classmethod
+    def validate_kind(cls, kind, spec, path, problems):
+        """Provider-specific checks of one node kind (``spec`` as in the definition)."""
+
+    @classmethod
+    def shared_dirs(cls, settings):
+        """The directories this provider itself shares between every node of a cluster."""
+        return []
+
+    @classmethod
+    def derive_settings(cls, settings, definition):
+        """The settings the modules get: ``settings`` with what follows from the definition.
+
+        ``definition`` is the rest of the normal form (nodes, vars...). For example the
+        openstack provider opens https when the ARC CE serves its REST interface.
+        """
+        return dict(settings)
+
+    # ------------------------------------------------------------------ cluster-wide
+    def check_node_request(self, cluster, release, kind, spec):
+        """Raise ProviderError when nodes of this spec cannot be created (image missing...).
+
+        ``spec`` has ``count``, ``resources``, ``image`` and ``volumes`` (each with
+        ``name`` and ``size_bytes``).
+        """
         raise NotImplementedError
 
-    def check_node_request(self, cluster, release, kind, spec):
-        """Raise ProviderError when a node of this spec cannot be created (image missing...)."""
+    def check_cluster_request(self, cluster, release, requests):
+        """Check the nodes still to be made of every kind together, before the first one.
+
+        ``requests`` maps kind -> spec as for :meth:`check_node_request`. Raise one
+        ProviderError that lists every problem. Providers with limits shared between kinds
+        (a quota) override this to check the sum.
+        """
+        problems = []
+        for kind, spec in requests.items():
+            try:
+                self.check_node_request(cluster, release, kind, spec)
+            except ProviderError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ProviderError("\n".join(problems))
+
+    def ensure_cluster_resources(self, cluster, check_mode=False):
+        """Make what every node of the cluster needs first (network, keypair, security group).
+
+        Return True when something was (or, in check mode, would be) made or changed.
+        """
+        raise NotImplementedError
+
+    def delete_cluster_resources(self, cluster, check_mode=False):
+        """Remove the cluster-wide resources once no node of the cluster is left.
+
+        Only what the provider made for this cluster (labelled or named for it) is removed.
+        Return the names of what was (or would be) removed.
+        """
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ nodes
+    def list_nodes(self, cluster):
+        """Return the nodes of ``cluster`` that exist, sorted by kind and index."""
         raise NotImplementedError
 
     def create_node(self, cluster, release, kind, index, spec):
@@ -49,7 +150,7 @@ class Provider:
         raise NotImplementedError
 
     def start_node(self, node):
-        """Start a node that exists but is stopped."""
+        """Start a node that exists but is stopped; return it."""
         raise NotImplementedError
 
     def wait_node(self, node, timeout):
@@ -60,19 +161,23 @@ class Provider:
         """Remove a node. Its volumes are left to the volume operations."""
         raise NotImplementedError
 
-    def ensure_cluster_network(self, cluster, check_mode=False):
-        """Make the cluster's private network exist; return True when it was (or would be) made."""
-        raise NotImplementedError
+    def connection_vars(self, name, node=None):
+        """The variables Ansible connects to node ``name`` with.
 
-    def delete_cluster_network(self, cluster, check_mode=False):
-        """Remove the cluster's network when no node uses it; return True when removed."""
-        raise NotImplementedError
+        ``node`` is the node as :meth:`list_nodes` returns it, or None for a node that does
+        not exist yet (the inventory still lists it). The inventory plugin sets these as host
+        variables; the report's login line comes from :meth:`login_command`.
+        """
+        return dict((node or {}).get("connection") or {})
 
-    def delete_shared_dirs(self, cluster, check_mode=False):
-        """Remove what the provider made to share dirs between nodes; return what it removed."""
-        return []
+    def login_command(self, name, node=None):
+        """The command a person runs to log in to node ``name`` (for the closing report)."""
+        variables = self.connection_vars(name, node)
+        host = variables.get("ansible_host") or (node or {}).get("address") or name
+        user = variables.get("ansible_user")
+        return "ssh %s%s" % ("%s@" % user if user else "", host)
 
-    # volumes
+    # ------------------------------------------------------------------ volumes
     def get_volume(self, cluster, node_name, volume_name):
         """Return the volume, or None when it does not exist."""
         raise NotImplementedError

@@ -36,6 +36,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition i
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.base import (
     Provider,
     ProviderError,
+    check_setting_keys,
 )
 
 META_CLUSTER = "gridcloud_cluster"
@@ -103,8 +104,115 @@ def _limit(value):
     return value
 
 
+SETTINGS_KEYS = {
+    "cloud": "a cloud of clouds.yaml",
+    "auth": "auth dict (auth_url, username, password, project_name, ...) instead of cloud",
+    "auth_type": "keystoneauth plugin for auth",
+    "region_name": "region",
+    "interface": "endpoint interface (public, internal)",
+    "verify": "verify TLS certificates",
+    "cacert": "CA bundle for the cloud's endpoints",
+    "image": "image of every server (a kind's image overrides it)",
+    "network": "network the servers join",
+    "ssh_user": "login user of the image",
+    "ssh_port": "port waited for",
+    "wait_for_ssh": "wait for the ssh port after ACTIVE",
+    "public_key_file": "public key for the keypair <cluster>-key",
+    "private_key_file": "private key Ansible logs in with",
+    "key_name": "an existing keypair instead",
+    "floating_network": "external network of the floating IPs",
+    "floating_ip_kinds": "kinds that get a floating IP",
+    "proxy_jump": "reach nodes without a floating IP through one that has one",
+    "keep_failed_servers": "leave a server that went to ERROR for inspection",
+    "anti_affinity": "servers of a kind on different hypervisors (true or soft)",
+    "boot_from_volume": "boot from a volume made from the image",
+    "boot_volume_size": "size of the boot volume",
+    "volume_type": "Cinder volume type",
+    "adopt_volumes": "existing volumes to adopt: <node>-<volume> -> volume id",
+    "availability_zone": "availability zone of servers and volumes",
+    "rest_interface": "open https (443); by default when vars.arc_ce_mode is rest",
+    "poll_interval": "seconds between status polls",
+    "volume_timeout": "seconds to wait for a volume",
+    "delete_timeout": "seconds to wait for a server to go",
+}
+STRING_KEYS = ("cloud", "auth_type", "region_name", "interface", "cacert", "image", "network",
+               "ssh_user", "public_key_file", "private_key_file", "key_name", "floating_network",
+               "volume_type", "availability_zone")
+BOOL_KEYS = ("verify", "wait_for_ssh", "boot_from_volume", "rest_interface", "proxy_jump",
+             "keep_failed_servers")
+NUMBER_KEYS = ("ssh_port", "poll_interval", "volume_timeout", "delete_timeout")
+
+
 class OpenStackProvider(Provider):
     name = "openstack"
+    settings_keys = SETTINGS_KEYS
+    resource_keys = {"flavor": "OpenStack flavor"}
+
+    # ----------------------------------------------------------------- the definition
+    @classmethod
+    def validate_settings(cls, settings, path, problems):
+        """Keys and types of ``cluster.openstack``; what the cloud has is checked later."""
+        check_setting_keys(settings, SETTINGS_KEYS, path, problems)
+        for key in STRING_KEYS:
+            value = settings.get(key)
+            if value is not None and (not isinstance(value, str) or not value):
+                problems.append("%s.%s: must be a non-empty string (got %r)" % (path, key, value))
+        for key in BOOL_KEYS:
+            value = settings.get(key)
+            if value is not None and not isinstance(value, bool):
+                problems.append("%s.%s: must be true or false (got %r)" % (path, key, value))
+        for key in NUMBER_KEYS:
+            value = settings.get(key)
+            if value is not None and (isinstance(value, bool)
+                                      or not isinstance(value, (int, float)) or value < 0):
+                problems.append("%s.%s: must be a number of 0 or more (got %r)"
+                                % (path, key, value))
+        if settings.get("cloud") is not None and settings.get("auth") is not None:
+            problems.append("%s: give cloud (a cloud of clouds.yaml) or auth, not both" % path)
+        auth = settings.get("auth")
+        if auth is not None and (not isinstance(auth, dict) or "auth_url" not in auth):
+            problems.append("%s.auth: must be a mapping with at least auth_url (as in "
+                            "clouds.yaml)" % path)
+        if settings.get("anti_affinity") not in (None, True, False, "soft"):
+            problems.append("%s.anti_affinity: use true, false or soft (got %r)"
+                            % (path, settings["anti_affinity"]))
+        kinds = settings.get("floating_ip_kinds")
+        if kinds is not None and (not isinstance(kinds, list)
+                                  or not all(isinstance(k, str) for k in kinds)):
+            problems.append("%s.floating_ip_kinds: must be a list of node kinds such as "
+                            "[frontend]" % path)
+        adopt = settings.get("adopt_volumes")
+        if adopt is not None and (not isinstance(adopt, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and v for k, v in adopt.items())):
+            problems.append("%s.adopt_volumes: must map volume names <node>-<volume> to volume "
+                            "ids, for example {grid1-frontend001-grid: 5f0c1a9e-...}" % path)
+        size = settings.get("boot_volume_size")
+        if size is not None:
+            try:
+                parse_size(size)
+            except ValueError:
+                problems.append("%s.boot_volume_size: %r is not a size; write for example "
+                                "20GiB" % (path, size))
+        return dict(settings)
+
+    @classmethod
+    def validate_kind(cls, kind, spec, path, problems):
+        resources = spec.get("resources", {})
+        if isinstance(resources, dict) and not resources.get("flavor"):
+            problems.append("%s.resources.flavor: required with provider openstack; name a "
+                            "flavor of your cloud, for example m1.medium" % path)
+
+    @classmethod
+    def derive_settings(cls, settings, definition):
+        """https (443) is opened when some node's ARC CE serves REST (vars.arc_ce_mode rest),
+        unless ``rest_interface`` says otherwise."""
+        derived = dict(settings)
+        if derived.get("rest_interface") is None:
+            has_ce = any(spec["count"] > 0 and "arc_ce" in spec["groups"]
+                         for spec in definition["nodes"].values())
+            mode = definition["vars"].get("arc_ce_mode", "internal")
+            derived["rest_interface"] = bool(has_ce and mode == "rest")
+        return derived
 
     def __init__(self, settings, runner=None):
         super().__init__(settings, runner)
@@ -624,7 +732,7 @@ class OpenStackProvider(Provider):
                                           "port_range_max", "remote_ip_prefix",
                                           "remote_group_id"))
 
-    def ensure_cluster_network(self, cluster, check_mode=False):
+    def ensure_cluster_resources(self, cluster, check_mode=False):
         """Make the keypair and the security group (with its rules); True when they changed.
 
         The servers join an existing network (``network``): no network is made.
@@ -682,17 +790,17 @@ class OpenStackProvider(Provider):
                     conn.network.delete_security_group_rule(rule, ignore_missing=True)
         return changed
 
-    def delete_cluster_network(self, cluster, check_mode=False):
+    def delete_cluster_resources(self, cluster, check_mode=False):
         """Remove the security group, the keypair (when made here) and the server groups."""
         conn = self.conn
-        changed = False
+        removed = []
         if self._servers(cluster):
-            return False
+            return removed
         name = self.security_group_name(cluster)
         with self._cloud("looking up security group %s" % name):
             group = self._find(conn.network.find_security_group, name)
         if group is not None and (group.description or "") == "gridcloud cluster %s" % cluster:
-            changed = True
+            removed.append("security group %s" % name)
             if not check_mode:
                 with self._cloud("deleting security group %s" % name):
                     conn.network.delete_security_group(group, ignore_missing=True)
@@ -701,7 +809,7 @@ class OpenStackProvider(Provider):
             with self._cloud("looking up keypair %s" % name):
                 keypair = self._find(conn.compute.find_keypair, name)
             if keypair is not None:
-                changed = True
+                removed.append("keypair %s" % name)
                 if not check_mode:
                     with self._cloud("deleting keypair %s" % name):
                         conn.compute.delete_keypair(keypair, ignore_missing=True)
@@ -712,11 +820,11 @@ class OpenStackProvider(Provider):
                       and re.match(r"^[a-z][a-z0-9]{0,19}\Z", g.name[len(cluster) + 1:])
                       and not g.member_ids]
         for group in groups:
-            changed = True
+            removed.append("server group %s" % group.name)
             if not check_mode:
                 with self._cloud("deleting server group %s" % group.name):
                     conn.compute.delete_server_group(group, ignore_missing=True)
-        return changed
+        return removed
 
     # ----------------------------------------------------------------- volumes
     def _find_volume(self, cluster, node, volume_name):

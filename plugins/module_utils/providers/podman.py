@@ -19,12 +19,16 @@ import os
 import time
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
+    RESERVED_MOUNTS,
     node_name,
+    normal_path,
     parse_size,
+    path_within,
 )
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.base import (
     Provider,
     ProviderError,
+    check_setting_keys,
 )
 
 LABEL_CLUSTER = "gridcloud.cluster"
@@ -84,12 +88,67 @@ def seed_apt_cache(cache, release_root):
             present.add(name)
 
 
+def validate_shared_dirs(value, path, problems):
+    """Return a list of shared dirs (``path``) as normalised absolute paths."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append("%s: must be a list of absolute paths such as [/srv/shared] (got %r)"
+                        % (path, value))
+        return []
+    result = []
+    for index, item in enumerate(value):
+        where = "%s[%d]" % (path, index)
+        if not isinstance(item, str) or not item.startswith("/"):
+            problems.append("%s: give an absolute path such as /srv/shared (got %r)" % (where, item))
+            continue
+        normal = normal_path(item)
+        if normal in RESERVED_MOUNTS:
+            problems.append("%s: %s is a system directory; share a directory under /srv or "
+                            "/home instead" % (where, normal))
+        elif normal in result:
+            problems.append("%s: %s is listed twice" % (where, normal))
+        elif any(path_within(normal, other) or path_within(other, normal) for other in result):
+            problems.append("%s: %s is inside another shared dir or contains one; list only the "
+                            "outermost" % (where, normal))
+        else:
+            result.append(normal)
+    return result
+
+
 class PodmanProvider(Provider):
     name = "podman"
+    settings_keys = {
+        "network": "podman network name",
+        "subnet": "podman network subnet",
+        "volume_dir": "where volume files live",
+        "apt_cache_dir": "host dir with per-node apt caches",
+        "image": "node image reference",
+        "capabilities": "extra capabilities for nodes",
+        "shared_dirs": "directories shared by every node (the local stand-in for NFS)",
+    }
+    resource_keys = {"cpus": "CPU limit", "memory": "memory limit"}
 
-    def __init__(self, settings, runner):
+    def __init__(self, settings, runner=None):
         super().__init__(settings, runner)
         self.podman = self.settings.get("podman_binary", "podman")
+
+    # the definition
+    @classmethod
+    def validate_settings(cls, settings, path, problems):
+        check_setting_keys(settings, cls.settings_keys, path, problems)
+        caps = settings.get("capabilities", [])
+        if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
+            problems.append("%s.capabilities: must be a list of capability names such as "
+                            "DAC_READ_SEARCH" % path)
+        normal = dict(settings)
+        normal["shared_dirs"] = validate_shared_dirs(settings.get("shared_dirs"),
+                                                     path + ".shared_dirs", problems)
+        return normal
+
+    @classmethod
+    def shared_dirs(cls, settings):
+        return list(settings.get("shared_dirs") or [])
 
     # helpers
     def _run(self, args, what, ok_codes=(0,)):
@@ -147,11 +206,15 @@ class PodmanProvider(Provider):
             "address": address,
             "state": state,
             "image": data.get("ImageName"),
-            "connection": {
-                "ansible_connection": CONNECTION,
-                "ansible_host": data.get("Name", name).lstrip("/"),
-            },
+            "connection": self.connection_vars(data.get("Name", name).lstrip("/")),
         }
+
+    def connection_vars(self, name, node=None):
+        """Nodes are reached through podman by container name, whether they exist yet or not."""
+        return {"ansible_connection": CONNECTION, "ansible_host": name}
+
+    def login_command(self, name, node=None):
+        return "podman exec -it %s bash" % name
 
     def check_node_request(self, cluster, release, kind, spec):
         image = self.image(release, spec)
@@ -225,7 +288,8 @@ class PodmanProvider(Provider):
         self._podman(["rm", "--force", "--time", "20", node["name"]],
                      "removing node %s" % node["name"])
 
-    def ensure_cluster_network(self, cluster, check_mode=False):
+    def ensure_cluster_resources(self, cluster, check_mode=False):
+        """The cluster's podman network (the shared dirs' volumes come with the first node)."""
         network = self.network_name(cluster)
         rc, _out, _err = self.runner([self.podman, "network", "exists", network])
         if rc == 0:
@@ -237,7 +301,16 @@ class PodmanProvider(Provider):
             self._podman(args + [network], "creating network %s" % network)
         return True
 
-    def delete_cluster_network(self, cluster, check_mode=False):
+    def delete_cluster_resources(self, cluster, check_mode=False):
+        """The cluster's network and the volumes of its shared dirs (only those it labelled)."""
+        removed = []
+        if self._delete_cluster_network(cluster, check_mode):
+            removed.append("network %s" % self.network_name(cluster))
+        removed.extend("shared dir volume %s" % volume
+                       for volume in self._delete_shared_dirs(cluster, check_mode))
+        return removed
+
+    def _delete_cluster_network(self, cluster, check_mode):
         network = self.network_name(cluster)
         rc, _out, _err = self.runner([self.podman, "network", "exists", network])
         if rc != 0:
@@ -260,7 +333,7 @@ class PodmanProvider(Provider):
                           volume], "creating the volume of shared dir %s" % path)
         return volume
 
-    def delete_shared_dirs(self, cluster, check_mode=False):
+    def _delete_shared_dirs(self, cluster, check_mode):
         """Remove the podman volumes of the cluster's shared dirs (only those with its label)."""
         _rc, out, _err = self._podman(
             ["volume", "ls", "--format", "{{.Name}}", "--filter",
