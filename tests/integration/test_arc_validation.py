@@ -2,7 +2,8 @@
 
 The hosts are this machine under other names (connection local) and the play runs in check
 mode, so even a validation that wrongly passed would change nothing here. The nfs_server host
-carries nfs_server_exported_paths as an inventory variable, as the nfs_server role's fact would.
+carries nfs_server_exported_paths as an inventory variable, as the nfs_server role's fact would,
+and the slurm_controller host slurm_cluster_partitions, as the slurm role's fact would.
 """
 
 import os
@@ -14,14 +15,16 @@ from conftest import check_with_inventory
 PLAYBOOK = os.path.join(os.path.dirname(__file__), "arc_validation", "playbook.yml")
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3"}
 EXPORTS = ["/srv/grid/session", "/srv/grid/cache", "/srv/grid/runtime", "/home"]
+PARTITIONS = [{"name": "main", "default": True}]
 FIRST_CHANGE = "Install A-REX"
 
 
-def run(tmp_path, extra_vars=None, exports=None):
+def run(tmp_path, extra_vars=None, exports=None, partitions=PARTITIONS):
     nfs_vars = dict(LOCAL, nfs_server_exported_paths=EXPORTS if exports is None else exports)
+    slurm_vars = {} if partitions is None else {"slurm_cluster_partitions": partitions}
     inventory = {"all": {"children": {
         "arc_ce": {"hosts": {"ce1": dict(LOCAL)}},
-        "slurm_controller": {"hosts": {"ce1": {}}},
+        "slurm_controller": {"hosts": {"ce1": slurm_vars}},
         "nfs_server": {"hosts": {"nfs1": nfs_vars}},
     }}}
     result = check_with_inventory(tmp_path, inventory, PLAYBOOK, extra_vars)
@@ -62,6 +65,16 @@ def test_bad_variables(tmp_path, extra, message):
     assert rc != 0
     assert message in output
     assert FIRST_CHANGE not in output
+
+
+def test_without_known_partitions_the_role_names_the_variable_to_set(tmp_path):
+    rc, output = run(tmp_path, partitions=None)
+    assert rc != 0
+    assert "SLURM's partitions are not known" in output
+    assert "Run the slurm role first (the setup playbook does), or set arc_ce_slurm_partitions" in output
+    assert FIRST_CHANGE not in output
+    rc, output = run(tmp_path, {"arc_ce_slurm_partitions": [{"name": "main"}]}, partitions=None)
+    assert FIRST_CHANGE in output, output[-2000:]
 
 
 def test_without_exports_the_shared_dir_check_is_skipped_with_a_message(tmp_path):
