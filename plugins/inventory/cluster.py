@@ -16,14 +16,15 @@ description:
   - The file is read once per run with Ansible's own loader (vaulted values work as in any
     inventory file) and validated first; an invalid one fails with every problem listed, and a
     mapping key given twice is an error naming the key and its line. A later
-    C(meta: refresh_inventory) in the same run asks the provider for the nodes again but does
-    not read the file again.
+    C(ansible.builtin.meta) V(refresh_inventory) in the same run asks the provider for the
+    nodes again but does not read the file again.
   - Every node the definition asks for is a host, named C(<cluster>-<kind>NNN), in the group of
     its kind and in the groups the kind lists (for example C(slurm_controller)).
   - The provider is asked which nodes exist; their addresses, volume devices and connection
     variables become host variables (each provider says how it is reached, see its docs).
-  - The group C(gridcloud_active) holds the nodes that exist and that the definition asks for:
-    the ones every playbook configures (for example C(hosts: nfs_server:&gridcloud_active)).
+  - The group C(gridcloud_active) holds the nodes that exist and that the definition asks
+    for, the ones every playbook configures (for example the host pattern
+    C(nfs_server:&gridcloud_active)).
     Nodes the definition asks for that do not exist yet are in C(gridcloud_planned) (only before
     C(create), or in check mode). Nodes that exist but that the definition no longer asks for
     (after a count was lowered) are in C(gridcloud_surplus) only, so that C(resize) can drain
@@ -48,8 +49,8 @@ notes:
     logs in) and the provider's connection variables (C(ansible_connection), C(ansible_host),
     C(ansible_user)...).
   - Variables set for all hosts are C(gridcloud_cluster_name), C(gridcloud_definition_path),
-    C(gridcloud_definition) (the normal form, with C(provider_settings): the active provider's
-    settings with what follows from the rest of the definition), C(gridcloud_nodes) (every node
+    C(gridcloud_definition) (the normal form; its C(provider_settings) are the active
+    provider's settings with what follows from the rest of the definition), C(gridcloud_nodes) (every node
     the definition asks for, with its kind, index, groups and volumes), C(gridcloud_shared_dirs)
     (directories the provider itself shares between all nodes, for example the podman
     provider's C(shared_dirs)), C(gridcloud_secrets_dir) (where the cluster's generated secrets

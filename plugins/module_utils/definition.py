@@ -120,6 +120,16 @@ def parse_size(value):
     return size
 
 
+def check_size(value, field, example, problems):
+    """Append a problem naming ``field`` when ``value`` (if given) is not a size."""
+    if value is None:
+        return
+    try:
+        parse_size(value)
+    except ValueError:
+        problems.append("%s: %r is not a size; write for example %s" % (field, value, example))
+
+
 def _unknown_keys(data, allowed, path, problems):
     for key in sorted(set(data) - set(allowed), key=str):
         problems.append(
@@ -241,13 +251,7 @@ def _validate_kind(kind, spec, path, provider, problems):
                                  or cpus <= 0):
             problems.append("%s.resources.cpus: %r is not a positive number of CPUs"
                             % (path, cpus))
-        memory = resources.get("memory")
-        if memory is not None:
-            try:
-                parse_size(memory)
-            except ValueError:
-                problems.append("%s.resources.memory: %r is not a size; write for example 2GiB"
-                                % (path, memory))
+        check_size(resources.get("memory"), path + ".resources.memory", "2GiB", problems)
         if provider is not None:
             provider.validate_kind(kind, spec, path, problems)
     else:

@@ -70,3 +70,27 @@ def test_documented_options_match_the_argument_spec(name):
         assert documented.get("choices") == settings.get("choices"), option
         assert bool(documented.get("required")) == bool(settings.get("required")), option
         assert documented.get("description"), option
+
+
+PLUGINS_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "plugins")
+DOCUMENTED_PLUGINS = sorted(
+    os.path.join(kind, name) for kind in ("modules", "inventory", "connection", "filter")
+    if os.path.isdir(os.path.join(PLUGINS_DIR, kind))
+    for name in os.listdir(os.path.join(PLUGINS_DIR, kind)) if name.endswith(".py"))
+
+
+@pytest.mark.parametrize("path", DOCUMENTED_PLUGINS)
+def test_every_plugin_documentation_is_yaml(path):
+    """A ': ' inside a description breaks ansible-doc and the inventory plugin's loading."""
+    import ast  # pylint: disable=import-outside-toplevel
+
+    with open(os.path.join(PLUGINS_DIR, path), encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    blocks = {node.targets[0].id: node.value.value for node in tree.body
+              if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+              and node.targets[0].id in ("DOCUMENTATION", "EXAMPLES", "RETURN")}
+    for name, text in blocks.items():
+        try:
+            yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            pytest.fail("%s %s is not valid YAML: %s" % (path, name, exc))

@@ -30,6 +30,7 @@ import socket
 import time
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
+    check_size,
     node_name,
     parse_size,
 )
@@ -186,13 +187,8 @@ class OpenStackProvider(Provider):
                 isinstance(k, str) and isinstance(v, str) and v for k, v in adopt.items())):
             problems.append("%s.adopt_volumes: must map volume names <node>-<volume> to volume "
                             "ids, for example {grid1-frontend001-grid: 5f0c1a9e-...}" % path)
-        size = settings.get("boot_volume_size")
-        if size is not None:
-            try:
-                parse_size(size)
-            except ValueError:
-                problems.append("%s.boot_volume_size: %r is not a size; write for example "
-                                "20GiB" % (path, size))
+        check_size(settings.get("boot_volume_size"), path + ".boot_volume_size", "20GiB",
+                   problems)
         return dict(settings)
 
     @classmethod
