@@ -54,3 +54,13 @@ openstack-test:   ## bring the OpenStack harness up, then run tests/openstack ag
 
 openstack-harness-down:  ## stop the OpenStack harness (its data stays in build/openstack-harness)
 	tools/openstack-harness/harness.sh down
+
+# The libvirt provider's host (real VMs; TCG where KVM is not usable): not in `make setup` or
+# `make test`. See docs/libvirt-provider.md.
+.PHONY: vm-setup vm-image
+vm-setup:         ## setup, then libvirt (packages, daemons), the VM image for RELEASE, the KVM probe
+	RELEASES="$(RELEASE)" bash scripts/setup.sh
+	RELEASES="$(RELEASE)" bash scripts/setup-libvirt.sh
+
+vm-image:         ## (re)build the VM disk image for RELEASE if its recipe changed
+	bash scripts/build-vm-image.sh $(RELEASE)
