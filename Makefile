@@ -58,7 +58,7 @@ openstack-harness-down:  ## stop the OpenStack harness (its data stays in build/
 # The libvirt provider's host (real VMs; TCG where KVM is not usable): not in `make setup` or
 # `make test`. See docs/libvirt-provider.md.
 .PHONY: vm-setup vm-image
-vm-setup:         ## setup, then libvirt (packages, daemons), the VM image for RELEASE, the KVM probe
+vm-setup:         ## setup, then libvirt (packages, daemons), the VM image for RELEASE, KVM probe
 	RELEASES="$(RELEASE)" bash scripts/setup.sh
 	RELEASES="$(RELEASE)" bash scripts/setup-libvirt.sh
 

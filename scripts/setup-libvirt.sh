@@ -23,7 +23,8 @@ apt_packages=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients d
               iptables debootstrap e2fsprogs xorriso openssh-client)
 missing=()
 for pkg in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
+    || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing apt packages: ${missing[*]}"
@@ -66,7 +67,8 @@ else
       rm -f "/run/$daemon.pid"
       "$daemon" -d
       for _ in $(seq 1 50); do running "$daemon" "/run/$daemon.pid" && break; sleep 0.2; done
-      running "$daemon" "/run/$daemon.pid" || die "$daemon did not start (see its log under /var/log/libvirt)"
+      running "$daemon" "/run/$daemon.pid" \
+        || die "$daemon did not start (see its log under /var/log/libvirt)"
     fi
   done
 fi
