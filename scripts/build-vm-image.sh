@@ -48,6 +48,10 @@ packages=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,iputils-ping,pro
 packages+=,util-linux,mount,less,sudo,locales
 vm_packages=(linux-image-amd64 initramfs-tools udev kmod openssh-server cloud-init systemd-resolved
              e2fsprogs)
+# trixie moved the kernel's sysctl defaults out of systemd into a package that systemd only
+# recommends; without its net.ipv4.ping_group_range a user (the cloud user) cannot ping, as
+# iputils-ping has neither setuid nor file capabilities. bookworm's systemd still ships them.
+[ "$release" = bookworm ] || vm_packages+=(linux-sysctl-defaults)
 recipe_hash=$(sha256sum "$0" | cut -c1-12)
 name=gridcloud-vm-$release-$recipe_hash
 manifest=$outdir/$name.json
