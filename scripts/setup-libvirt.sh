@@ -6,7 +6,8 @@
 #     (build machines and many containers have no systemd), each only when not already running
 #   - a check that `virsh -c qemu:///system version` answers
 #   - the VM disk image for RELEASES (default trixie; scripts/build-vm-image.sh, cached by recipe)
-#   - whether KVM is usable (a probe through libvirt), written where the provider reads it
+#   - whether KVM is usable (a probe through libvirt), written where the provider reads it; the
+#     answer is kept (GRIDCLOUD_KVM_PROBE=1 probes again)
 # No libvirt network is defined here: the provider makes one per cluster.
 # Safe to run again: every step checks before it acts. `make vm-setup` runs scripts/setup.sh first.
 set -euo pipefail
@@ -128,21 +129,31 @@ EOF
   virsh -c qemu:///system destroy "$name" >/dev/null 2>&1 || true
   return 1
 }
-manifest=$(readlink -f "$image_dir/gridcloud-vm-${releases%% *}.json")
-kernel=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["kernel"])' "$manifest")
-log "probing KVM through libvirt (a guest kernel that must panic and end within 60 s)"
-if [ -e /dev/kvm ] && probe kvm "$kernel"; then
-  domain_type=kvm
-elif probe qemu "$kernel"; then
-  domain_type=qemu
+# The probe costs a minute where KVM hangs (it waits out the limit): its answer is kept, and
+# probed again only when asked (GRIDCLOUD_KVM_PROBE=1, for example after enabling nested
+# virtualisation) or when the file is missing.
+if [ -s "$accel_file" ] && [ -z "${GRIDCLOUD_KVM_PROBE:-}" ]; then
+  domain_type=$(cat "$accel_file")
+  echo "setup-libvirt: domain type $domain_type, probed before ($accel_file;" \
+       "GRIDCLOUD_KVM_PROBE=1 probes again)"
 else
-  die "even a TCG guest did not run: see /var/log/libvirt/qemu/gridcloud-accel-probe-qemu.log"
-fi
-mkdir -p "$(dirname "$accel_file")"
-echo "$domain_type" > "$accel_file"
-if [ "$domain_type" = kvm ]; then
-  echo "setup-libvirt: KVM is usable: domain type kvm, written to $accel_file"
-else
-  echo "setup-libvirt: KVM is not usable here: domain type qemu (TCG), written to $accel_file"
+  manifest=$(readlink -f "$image_dir/gridcloud-vm-${releases%% *}.json")
+  kernel=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["kernel"])' \
+           "$manifest")
+  log "probing KVM through libvirt (a guest kernel that must panic and end within 60 s)"
+  if [ -e /dev/kvm ] && probe kvm "$kernel"; then
+    domain_type=kvm
+  elif probe qemu "$kernel"; then
+    domain_type=qemu
+  else
+    die "even a TCG guest did not run: see /var/log/libvirt/qemu/gridcloud-accel-probe-qemu.log"
+  fi
+  mkdir -p "$(dirname "$accel_file")"
+  echo "$domain_type" > "$accel_file"
+  if [ "$domain_type" = kvm ]; then
+    echo "setup-libvirt: KVM is usable: domain type kvm, written to $accel_file"
+  else
+    echo "setup-libvirt: KVM is not usable here: domain type qemu (TCG), written to $accel_file"
+  fi
 fi
 log "libvirt ready: virsh -c qemu:///system"
