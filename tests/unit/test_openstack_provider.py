@@ -134,7 +134,8 @@ def test_create_two_from_nothing(cloud, ssh, settings):
         assert node["floating_ip"] is None
         assert node["connection"] == {"ansible_connection": "ssh",
                                       "ansible_host": node["address"],
-                                      "ansible_user": "debian"}
+                                      "ansible_user": "debian",
+                                      "ansible_become": True}
         assert server["metadata"] == {"gridcloud_cluster": "demo", "gridcloud_kind": "compute",
                                       "gridcloud_index": str(index)}
     bodies = [body["server"] for body in posted(cloud, "/servers")]

@@ -339,10 +339,13 @@ class OpenStackProvider(Provider):
         except (TypeError, ValueError):
             index = None
         status = (server.status or "UNKNOWN").upper()
+        user = self.settings.get("ssh_user") or DEFAULT_SSH_USER
         connection = {
             "ansible_connection": "ssh",
             "ansible_host": floating or fixed,
-            "ansible_user": self.settings.get("ssh_user") or DEFAULT_SSH_USER,
+            "ansible_user": user,
+            # the image's user has passwordless sudo (cloud-init); the roles need root
+            "ansible_become": user != "root",
         }
         if self.settings.get("private_key_file"):
             connection["ansible_ssh_private_key_file"] = os.path.expanduser(
