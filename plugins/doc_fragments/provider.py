@@ -18,7 +18,7 @@ options:
     description: Where the nodes run.
     type: str
     default: podman
-    choices: [podman, openstack]
+    choices: [podman, openstack, libvirt]
   provider_settings:
     description:
       - Settings of the provider, as in the provider's key of a cluster definition (C(podman) or

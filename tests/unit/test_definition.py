@@ -74,6 +74,7 @@ def test_minimal_definition_normal_form(monkeypatch, tmp_path):
         "release": "trixie",
         "podman": {"shared_dirs": []},
         "openstack": {},
+        "libvirt": {},
         "nodes": {
             "frontend": {"count": 1, "groups": [], "resources": {}, "volumes": [],
                          "image": None},
@@ -89,7 +90,7 @@ def test_minimal_definition_normal_form(monkeypatch, tmp_path):
 def test_full_definition_normal_form():
     result = validate_definition(full_definition())
 
-    assert sorted(result) == ["hooks", "name", "nodes", "openstack", "podman", "provider",
+    assert sorted(result) == ["hooks", "libvirt", "name", "nodes", "openstack", "podman", "provider",
                               "provider_settings", "release", "secrets_dir", "shared_dirs",
                               "vars"]
     assert result["name"] == "demo"
@@ -469,7 +470,7 @@ def bad_memory(data):
 
 
 def unknown_resource_key(data):
-    _kind(data, "compute")["resources"] = {"disk": "10GiB"}
+    _kind(data, "compute")["resources"] = {"gpus": 2}
 
 
 def unknown_podman_key(data):
@@ -562,7 +563,7 @@ MALFORMED = [
     (kind_not_a_mapping, "cluster.nodes.extra", "must be a mapping, got int"),
     (bad_cpus, "cluster.nodes.compute.resources.cpus", "0 is not a positive number of CPUs"),
     (bad_memory, "cluster.nodes.compute.resources.memory", "'lots' is not a size"),
-    (unknown_resource_key, "cluster.nodes.compute.resources.disk", "unknown key"),
+    (unknown_resource_key, "cluster.nodes.compute.resources.gpus", "unknown key"),
     (unknown_podman_key, "cluster.podman.netwrok", "unknown key"),
     (bad_podman_capabilities, "cluster.podman.capabilities", "must be a list of capability"),
     (cluster_not_a_mapping, "cluster", "must be a mapping, got str"),

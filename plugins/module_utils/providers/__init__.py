@@ -38,10 +38,18 @@ def _openstack():
     return OpenStackProvider
 
 
+def _libvirt():
+    from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.libvirt import (  # noqa: E501 pylint: disable=import-outside-toplevel
+        LibvirtProvider,
+    )
+    return LibvirtProvider
+
+
 # name -> (loader of the provider class, what it is in a few words)
 PROVIDERS = {
     "podman": (_podman, "systemd containers on this machine"),
     "openstack": (_openstack, "servers and Cinder volumes on an OpenStack cloud"),
+    "libvirt": (_libvirt, "virtual machines on this machine"),
 }
 PROVIDER_NAMES = tuple(PROVIDERS)
 
