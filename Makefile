@@ -64,3 +64,17 @@ vm-setup:         ## setup, then libvirt (packages, daemons), the VM image for R
 
 vm-image:         ## (re)build the VM disk image for RELEASE if its recipe changed
 	bash scripts/build-vm-image.sh $(RELEASE)
+
+# The main job on VMs (examples/libvirt/cluster.yml, DEFINITION to use another): 1 frontend + 2
+# workers with kernel NFS, SLURM with cgroups, the ARC CE and aCT (with ACT_SOURCE). Not in
+# `make test`: under TCG a create takes tens of minutes (docs/libvirt-provider.md has figures).
+VM_DEFINITION ?= examples/libvirt/cluster.yml
+.PHONY: vm-demo vm-demo-destroy vm-test
+vm-demo: vm-setup ## the main job on VMs: set up libvirt, bring up the VM cluster, smoke-test it
+	$(ENV) ansible-playbook -i $(VM_DEFINITION) gridcloud.arc_cluster.create
+
+vm-demo-destroy:  ## remove the VM cluster (volumes follow their policy)
+	$(ENV) ansible-playbook -i $(VM_DEFINITION) gridcloud.arc_cluster.destroy
+
+vm-test: vm-setup ## tests/vm on VMs: create, NFS, cgroups, idempotence, reboots, destroy
+	$(ENV) GRIDCLOUD_VM_DEFINITION=$(VM_DEFINITION) python -m pytest -v -rs -p no:cacheprovider tests/vm

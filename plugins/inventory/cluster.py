@@ -183,14 +183,16 @@ class InventoryModule(BaseInventoryPlugin):
                     if found and found.get("attached"):
                         entry["device"] = found["device"]
                 volumes.append(entry)
-            self._set_node_vars(host, node["kind"], node["index"], current, volumes, provider)
+            self._set_node_vars(cluster, host, node["kind"], node["index"], current, volumes,
+                                provider)
         for name, current in existing.items():
             if name in planned_names:
                 continue
             host = inventory.add_host(name, group=SURPLUS_GROUP)
-            self._set_node_vars(host, current["kind"], current["index"], current, [], provider)
+            self._set_node_vars(cluster, host, current["kind"], current["index"], current, [],
+                                provider)
 
-    def _set_node_vars(self, host, kind, index, current, volumes, provider):
+    def _set_node_vars(self, cluster, host, kind, index, current, volumes, provider):
         inventory = self.inventory
         inventory.set_variable(host, "gridcloud_node_kind", kind)
         inventory.set_variable(host, "gridcloud_node_index", index)
@@ -199,7 +201,8 @@ class InventoryModule(BaseInventoryPlugin):
         inventory.set_variable(host, "gridcloud_node_address",
                                current["address"] if current else None)
         inventory.set_variable(host, "gridcloud_node_volumes", volumes)
-        inventory.set_variable(host, "gridcloud_node_login", provider.login_command(host, current))
-        for key, value in provider.connection_vars(host, current).items():
+        inventory.set_variable(host, "gridcloud_node_login",
+                               provider.login_command(cluster, host, current))
+        for key, value in provider.connection_vars(cluster, host, current).items():
             inventory.set_variable(host, key, value)
         inventory.set_variable(host, "ansible_python_interpreter", "/usr/bin/python3")

@@ -216,3 +216,16 @@ def test_the_module_alone_says_it_runs_as_an_action(no_commands):
 
     assert result["failed"] is True
     assert "runs as an action on the Ansible controller" in result["msg"]
+
+
+def test_the_shipped_libvirt_example_is_valid(no_commands):
+    result = run_action({"path": os.path.join(REPO_ROOT, "examples", "libvirt", "cluster.yml")})
+
+    assert not result.get("failed"), result
+    definition = result["definition"]
+    assert definition["provider"] == "libvirt"
+    assert definition["vars"]["nfs_server_implementation"] == "kernel"
+    assert [v["mount"] for v in definition["nodes"]["frontend"]["volumes"]] == [
+        "/srv/grid", "/var/spool/arc"]
+    assert [node["name"] for node in result["planned_nodes"]] == [
+        "vmdemo-frontend001", "vmdemo-compute001", "vmdemo-compute002"]

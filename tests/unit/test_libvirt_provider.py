@@ -385,7 +385,7 @@ def test_connection_is_ssh_as_the_cloud_user_with_become(provider, settings):
         "ansible_ssh_private_key_file": key,
         "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
     }
-    assert provider.login_command(node["name"], node) == "ssh -i %s debian@192.168.150.10" % key
+    assert provider.login_command("demo", node["name"], node) == "ssh -i %s debian@192.168.150.10" % key
 
 
 def test_domain_type_auto_follows_the_probe(settings, virsh, tmp_path):

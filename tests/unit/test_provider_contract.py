@@ -69,8 +69,8 @@ def test_check_cluster_request_collects_every_kind_s_problem():
 
 def test_login_command_defaults_to_ssh_with_the_connection_user():
     node = {"connection": {"ansible_host": "192.0.2.7", "ansible_user": "debian"}}
-    assert Provider({}).login_command("demo-compute001", node) == "ssh debian@192.0.2.7"
-    assert Provider({}).login_command("demo-compute001") == "ssh demo-compute001"
+    assert Provider({}).login_command("demo", "demo-compute001", node) == "ssh debian@192.0.2.7"
+    assert Provider({}).login_command("demo", "demo-compute001") == "ssh demo-compute001"
 
 
 @pytest.mark.parametrize("path", ["modules/cluster_nodes.py", "modules/cluster_volume.py",

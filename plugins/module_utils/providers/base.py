@@ -161,18 +161,19 @@ class Provider:
         """Remove a node. Its volumes are left to the volume operations."""
         raise NotImplementedError
 
-    def connection_vars(self, name, node=None):
-        """The variables Ansible connects to node ``name`` with.
+    def connection_vars(self, cluster, name, node=None):
+        """The variables Ansible connects to node ``name`` of ``cluster`` with.
 
         ``node`` is the node as :meth:`list_nodes` returns it, or None for a node that does
-        not exist yet (the inventory still lists it). The inventory plugin sets these as host
+        not exist yet (the inventory still lists it; a provider may know how it will be
+        reached, for example the cluster's ssh key). The inventory plugin sets these as host
         variables; the report's login line comes from :meth:`login_command`.
         """
         return dict((node or {}).get("connection") or {})
 
-    def login_command(self, name, node=None):
+    def login_command(self, cluster, name, node=None):
         """The command a person runs to log in to node ``name`` (for the closing report)."""
-        variables = self.connection_vars(name, node)
+        variables = self.connection_vars(cluster, name, node)
         host = variables.get("ansible_host") or (node or {}).get("address") or name
         user = variables.get("ansible_user")
         return "ssh %s%s" % ("%s@" % user if user else "", host)

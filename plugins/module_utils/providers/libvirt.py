@@ -534,7 +534,7 @@ class LibvirtProvider(Provider):
             "mac": mac,
             "state": self._domain_state(name),
         }
-        node["connection"] = self.connection_vars(name, node, cluster)
+        node["connection"] = self.connection_vars(cluster, name, node)
         return node
 
     def list_nodes(self, cluster):
@@ -552,7 +552,7 @@ class LibvirtProvider(Provider):
         nodes.sort(key=lambda node: (node["kind"], node["index"]))
         return nodes
 
-    def connection_vars(self, name, node=None, cluster=None):
+    def connection_vars(self, cluster, name, node=None):
         """ssh as the cloud user with the cluster's key and become, at the node's address."""
         node = node or {}
         cluster = cluster or node.get("cluster")
@@ -569,8 +569,8 @@ class LibvirtProvider(Provider):
             variables["ansible_ssh_private_key_file"] = self.key_files(cluster)[1]
         return variables
 
-    def login_command(self, name, node=None):
-        variables = self.connection_vars(name, node)
+    def login_command(self, cluster, name, node=None):
+        variables = self.connection_vars(cluster, name, node)
         host = variables.get("ansible_host") or name
         key = variables.get("ansible_ssh_private_key_file")
         return "ssh %s%s@%s" % ("-i %s " % key if key else "", variables["ansible_user"], host)

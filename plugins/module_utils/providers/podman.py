@@ -206,14 +206,15 @@ class PodmanProvider(Provider):
             "address": address,
             "state": state,
             "image": data.get("ImageName"),
-            "connection": self.connection_vars(data.get("Name", name).lstrip("/")),
+            "connection": self.connection_vars(labels.get(LABEL_CLUSTER),
+                                               data.get("Name", name).lstrip("/")),
         }
 
-    def connection_vars(self, name, node=None):
+    def connection_vars(self, cluster, name, node=None):
         """Nodes are reached through podman by container name, whether they exist yet or not."""
         return {"ansible_connection": CONNECTION, "ansible_host": name}
 
-    def login_command(self, name, node=None):
+    def login_command(self, cluster, name, node=None):
         return "podman exec -it %s bash" % name
 
     def check_node_request(self, cluster, release, kind, spec):
