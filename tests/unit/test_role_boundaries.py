@@ -18,6 +18,7 @@ entry points they declare.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 
@@ -74,14 +75,21 @@ def path_violations(role, files):
     return found
 
 
+def _role_docs_tool():
+    """tools/role-docs.py, which reads the argument_specs for the READMEs too."""
+    spec = importlib.util.spec_from_file_location(
+        "role_docs", os.path.join(os.path.dirname(ROLES_DIR), "tools", "role-docs.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ROLE_DOCS = _role_docs_tool()
+
+
 def entry_points(role):
     """The entry points role declares in meta/argument_specs.yml."""
-    for name in ("argument_specs.yml", "argument_specs.yaml"):
-        path = os.path.join(ROLES_DIR, role, "meta", name)
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
-                return set((yaml.safe_load(handle) or {}).get("argument_specs") or {})
-    return set()
+    return set(ROLE_DOCS.load_specs(role) or {})
 
 
 def role_uses(data):
