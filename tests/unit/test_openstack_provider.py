@@ -135,7 +135,9 @@ def test_create_two_from_nothing(cloud, ssh, settings):
         assert node["connection"] == {"ansible_connection": "ssh",
                                       "ansible_host": node["address"],
                                       "ansible_user": "debian",
-                                      "ansible_become": True}
+                                      "ansible_become": True,
+                                      "ansible_pipelining": True,
+                                      "ansible_remote_tmp": "/tmp/.ansible-debian"}
         assert server["metadata"] == {"gridcloud_cluster": "demo", "gridcloud_kind": "compute",
                                       "gridcloud_index": str(index)}
     bodies = [body["server"] for body in posted(cloud, "/servers")]

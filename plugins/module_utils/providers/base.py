@@ -53,6 +53,23 @@ def check_setting_keys(settings, allowed, path, problems):
                         % (path, key, ", ".join(sorted(allowed))))
 
 
+def ssh_login_vars(user):
+    """Connection variables of a node reached over ssh as its image's user, root through sudo.
+
+    The image's user (cloud-init's default user) has passwordless sudo; the roles need root.
+    Pipelining runs modules without temporary files, and the temporary files that some actions
+    still need are kept in /tmp, not in the login user's home: /home is shared over NFS with
+    root squashed, and root (become) could not read them there.
+    """
+    return {
+        "ansible_connection": "ssh",
+        "ansible_user": user,
+        "ansible_become": user != "root",
+        "ansible_pipelining": True,
+        "ansible_remote_tmp": "/tmp/.ansible-%s" % user,
+    }
+
+
 class Provider:
     """Base class of the providers.
 

@@ -44,6 +44,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.ba
     Provider,
     ProviderError,
     check_setting_keys,
+    ssh_login_vars,
 )
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.openstack import (
     VIRTIO_SERIAL_LENGTH,
@@ -556,13 +557,9 @@ class LibvirtProvider(Provider):
         """ssh as the cloud user with the cluster's key and become, at the node's address."""
         node = node or {}
         cluster = cluster or node.get("cluster")
-        variables = {
-            "ansible_connection": "ssh",
-            "ansible_user": self.ssh_user(),
-            "ansible_become": True,
-            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no "
-                                       "-o UserKnownHostsFile=/dev/null",
-        }
+        variables = ssh_login_vars(self.ssh_user())
+        variables["ansible_ssh_common_args"] = ("-o StrictHostKeyChecking=no "
+                                                "-o UserKnownHostsFile=/dev/null")
         if node.get("address"):
             variables["ansible_host"] = node["address"]
         if cluster:

@@ -38,6 +38,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.ba
     Provider,
     ProviderError,
     check_setting_keys,
+    ssh_login_vars,
 )
 
 META_CLUSTER = "gridcloud_cluster"
@@ -339,14 +340,8 @@ class OpenStackProvider(Provider):
         except (TypeError, ValueError):
             index = None
         status = (server.status or "UNKNOWN").upper()
-        user = self.settings.get("ssh_user") or DEFAULT_SSH_USER
-        connection = {
-            "ansible_connection": "ssh",
-            "ansible_host": floating or fixed,
-            "ansible_user": user,
-            # the image's user has passwordless sudo (cloud-init); the roles need root
-            "ansible_become": user != "root",
-        }
+        connection = ssh_login_vars(self.settings.get("ssh_user") or DEFAULT_SSH_USER)
+        connection["ansible_host"] = floating or fixed
         if self.settings.get("private_key_file"):
             connection["ansible_ssh_private_key_file"] = os.path.expanduser(
                 self.settings["private_key_file"])
