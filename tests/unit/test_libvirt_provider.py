@@ -383,7 +383,7 @@ def test_connection_is_ssh_as_the_cloud_user_with_become(provider, settings):
         "ansible_user": "debian",
         "ansible_become": True,
         "ansible_pipelining": True,
-        "ansible_remote_tmp": "/tmp/.ansible-debian",
+        "ansible_remote_tmp": "/tmp/.ansible-$USER",
         "ansible_ssh_private_key_file": key,
         "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
     }

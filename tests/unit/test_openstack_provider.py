@@ -137,7 +137,7 @@ def test_create_two_from_nothing(cloud, ssh, settings):
                                       "ansible_user": "debian",
                                       "ansible_become": True,
                                       "ansible_pipelining": True,
-                                      "ansible_remote_tmp": "/tmp/.ansible-debian"}
+                                      "ansible_remote_tmp": "/tmp/.ansible-$USER"}
         assert server["metadata"] == {"gridcloud_cluster": "demo", "gridcloud_kind": "compute",
                                       "gridcloud_index": str(index)}
     bodies = [body["server"] for body in posted(cloud, "/servers")]

@@ -59,14 +59,16 @@ def ssh_login_vars(user):
     The image's user (cloud-init's default user) has passwordless sudo; the roles need root.
     Pipelining runs modules without temporary files, and the temporary files that some actions
     still need are kept in /tmp, not in the login user's home: /home is shared over NFS with
-    root squashed, and root (become) could not read them there.
+    root squashed, and root (become) could not read them there. The directory is per user
+    ($USER, expanded on the node): the login user and root both use remote_tmp, and a
+    directory that root made first (mode 0700) would lock the login user out.
     """
     return {
         "ansible_connection": "ssh",
         "ansible_user": user,
         "ansible_become": user != "root",
         "ansible_pipelining": True,
-        "ansible_remote_tmp": "/tmp/.ansible-%s" % user,
+        "ansible_remote_tmp": "/tmp/.ansible-$USER",
     }
 
 
