@@ -18,6 +18,9 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.base import (
+    check_setting_keys,
+)
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
     DEFAULT_PROVIDER,
     PROVIDER_NAMES,
@@ -130,11 +133,6 @@ def check_size(value, field, example, problems):
         problems.append("%s: %r is not a size; write for example %s" % (field, value, example))
 
 
-def _unknown_keys(data, allowed, path, problems):
-    for key in sorted(set(data) - set(allowed), key=str):
-        problems.append(
-            "%s.%s: unknown key; allowed keys are %s" % (path, key, ", ".join(sorted(allowed))))
-
 
 def _check_mapping(value, path, problems):
     if not isinstance(value, dict):
@@ -158,7 +156,7 @@ def _is_int(value):
 def _validate_volume(volume, path, problems, mounts_seen):
     if not _check_mapping(volume, path, problems):
         return None
-    _unknown_keys(volume, VOLUME_KEYS, path, problems)
+    check_setting_keys(volume, VOLUME_KEYS, path, problems)
     name = volume.get("name")
     if not isinstance(name, str) or not VOLUME_NAME_RE.match(name):
         problems.append("%s.name: required; lower-case letters, digits, '-' or '_', starting "
@@ -223,7 +221,7 @@ def _validate_kind(kind, spec, path, provider, problems):
                         "letter, at most 20 characters (got %r)" % (path, kind))
     if not _check_mapping(spec, path, problems):
         return None
-    _unknown_keys(spec, KIND_KEYS, path, problems)
+    check_setting_keys(spec, KIND_KEYS, path, problems)
     count = spec.get("count")
     if count is None:
         problems.append("%s.count: required; give the number of nodes of this kind (0 or more)"
@@ -245,7 +243,7 @@ def _validate_kind(kind, spec, path, provider, problems):
         problems.append("%s.groups: lists a group twice; name each group once" % path)
     resources = spec.get("resources", {})
     if _check_mapping(resources, path + ".resources", problems):
-        _unknown_keys(resources, _resource_keys(), path + ".resources", problems)
+        check_setting_keys(resources, _resource_keys(), path + ".resources", problems)
         cpus = resources.get("cpus")
         if cpus is not None and (isinstance(cpus, bool) or not isinstance(cpus, (int, float))
                                  or cpus <= 0):
@@ -289,7 +287,7 @@ def _validate_hooks(hooks, base_dir, problems):
         return normal
     if not _check_mapping(hooks, "cluster.hooks", problems):
         return normal
-    _unknown_keys(hooks, HOOK_POINTS, "cluster.hooks", problems)
+    check_setting_keys(hooks, HOOK_POINTS, "cluster.hooks", problems)
     for point in HOOK_POINTS:
         paths = hooks.get(point) or []
         if isinstance(paths, str):
@@ -357,7 +355,7 @@ def validate_definition(data, base_dir="."):
         raise DefinitionError(problems)
     allowed = dict(CLUSTER_KEYS)
     allowed.update(("%s" % known, "settings of the %s provider" % known) for known in PROVIDER_NAMES)
-    _unknown_keys(cluster, allowed, "cluster", problems)
+    check_setting_keys(cluster, allowed, "cluster", problems)
 
     name = cluster.get("name")
     if not isinstance(name, str) or not CLUSTER_NAME_RE.match(name):

@@ -47,7 +47,11 @@ class ProviderError(Exception):
 
 
 def check_setting_keys(settings, allowed, path, problems):
-    """Append a problem for every key of ``settings`` that is not in ``allowed``."""
+    """Append a problem for every key of ``settings`` that is not in ``allowed``.
+
+    The one unknown-key check: the definition uses it for its own levels, each provider for
+    its ``cluster.<provider>`` block.
+    """
     for key in sorted(set(settings) - set(allowed), key=str):
         problems.append("%s.%s: unknown key; allowed keys are %s"
                         % (path, key, ", ".join(sorted(allowed))))
