@@ -30,6 +30,7 @@ def _environment():
 class Result:
     def __init__(self, proc, seconds):
         self.rc = proc.returncode
+        self.stdout = proc.stdout
         self.output = proc.stdout + proc.stderr
         self.seconds = seconds
 
@@ -40,10 +41,10 @@ class Result:
                 for host, ok, changed, unreachable, failed in RECAP_RE.findall(self.output)}
 
 
-def run(command, *args, timeout=7200):
+def run(command, *args, timeout=7200, env=None):
     import time  # pylint: disable=import-outside-toplevel
 
-    environment = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    environment = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", **(env or {}))
     start = time.monotonic()
     proc = subprocess.run([command, *args], cwd=ROOT, env=environment, capture_output=True,
                           text=True, check=False, timeout=timeout)
@@ -58,8 +59,15 @@ def playbook(name, *extra, timeout=7200):
 
 
 def on(host, command, timeout=600):
-    """Run a shell command as root on a node; return its stdout (fails the test on rc != 0)."""
-    result = run("ansible", host, "-i", str(DEFINITION), "-o", "-m", "ansible.builtin.shell",
-                 "-a", command, timeout=timeout)
+    """Run a shell command as root on a node; return its stdout (fails the test on rc != 0).
+
+    Ad-hoc ansible with the json callback, so that warnings on stderr never mix with the
+    command's output."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    result = run("ansible", host, "-i", str(DEFINITION), "-m", "ansible.builtin.shell",
+                 "-a", command, timeout=timeout,
+                 env={"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "json"})
     assert result.rc == 0, result.output
-    return result.output.split("(stdout)", 1)[-1].strip().replace("\\n", "\n")
+    report = json.loads(result.stdout)
+    return report["plays"][0]["tasks"][0]["hosts"][host]["stdout"].strip()
