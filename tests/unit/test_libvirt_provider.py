@@ -454,9 +454,25 @@ def test_delete_node_and_cluster_resources(provider, virsh, settings):
         "network demo-net",
         "ssh key %s" % os.path.join(settings["state_dir"], "demo", "ssh", "id_ed25519")]
     assert "demo-net" in virsh.networks
+    assert os.path.isdir(os.path.join(settings["state_dir"], "demo"))
     provider.delete_cluster_resources("demo")
     assert virsh.networks == {}
+    assert not os.path.exists(os.path.join(settings["state_dir"], "demo"))
     assert provider.delete_cluster_resources("demo") == []
+
+
+def test_cluster_resources_removal_keeps_the_dir_of_a_kept_volume(provider, virsh, settings):
+    make_node(provider)
+    kept = provider.volume_file("demo", "demo-frontend001", "grid")
+    os.makedirs(os.path.dirname(kept), exist_ok=True)
+    with open(kept, "w") as handle:
+        handle.write("data")
+    for node in provider.list_nodes("demo"):
+        provider.delete_node(node)
+    provider.delete_cluster_resources("demo")
+    assert os.path.exists(kept)
+    assert not os.path.exists(os.path.join(settings["state_dir"], "demo", "nodes"))
+    assert not os.path.exists(os.path.join(settings["state_dir"], "demo", "ssh"))
 
 
 def test_a_network_the_provider_did_not_make_is_left_alone(settings, virsh):

@@ -495,7 +495,19 @@ class LibvirtProvider(Provider):
                     for path in (private, public):
                         if os.path.exists(path):
                             os.unlink(path)
+        if not check_mode:
+            self._remove_empty_dirs(cluster)
         return removed
+
+    def _remove_empty_dirs(self, cluster):
+        """The cluster's state dir and its subdirs, where nothing is left in them (kept volumes
+        keep theirs)."""
+        top = self.cluster_dir(cluster)
+        for directory in [os.path.join(top, sub) for sub in ("nodes", "ssh", "volumes")] + [top]:
+            try:
+                os.rmdir(directory)
+            except OSError:
+                pass  # absent, or not empty: a kept volume, a node not removed
 
     # ------------------------------------------------------------------ nodes
     def _dumpxml(self, name):
