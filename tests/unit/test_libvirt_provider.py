@@ -11,6 +11,7 @@ adds a ``<disk>`` to it, ``net-update`` adds or removes DHCP host entries, ``dum
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -25,6 +26,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.li
     METADATA_NS,
     LibvirtProvider,
     bridge_name,
+    default_subnet,
     node_mac,
     volume_id,
 )
@@ -92,6 +94,10 @@ class FakeVirsh:
 
     def _domain(self, name):
         return self.domains.get(name)
+
+    def virsh_net_list(self, *args):
+        assert args == ("--all", "--name")
+        return 0, "".join("%s\n" % name for name in sorted(self.networks)) + "\n", ""
 
     def virsh_define(self, path):
         with open(path) as handle:
@@ -329,6 +335,47 @@ def test_check_request_refuses_kvm_where_the_probe_found_it_unusable(settings, v
     with pytest.raises(ProviderError) as info:
         provider.check_cluster_request("demo", "trixie", {"compute": {"count": 1}})
     assert "found KVM not usable" in str(info.value)
+
+
+def _other_network(virsh, name, address):
+    virsh.networks[name] = {"xml": ET.fromstring(
+        "<network><name>%s</name><bridge name='virbr9'/><ip address='%s' netmask='255.255.255.0'>"
+        "<dhcp/></ip></network>" % (name, address)), "active": True, "autostart": True}
+
+
+def test_check_request_refuses_a_subnet_another_network_uses(provider, virsh, monkeypatch):
+    monkeypatch.setattr(LibvirtProvider, "_host_routes", staticmethod(lambda: []))
+    _other_network(virsh, "default", "192.168.122.1")
+    provider.check_cluster_request("demo", "trixie", {"compute": {"count": 1}})
+    _other_network(virsh, "elsewhere", "192.168.150.1")  # the subnet demo's settings give
+    with pytest.raises(ProviderError) as info:
+        provider.check_cluster_request("demo", "trixie", {"compute": {"count": 1}})
+    message = str(info.value)
+    assert "cluster.libvirt.subnet 192.168.150.0/24 overlaps libvirt " \
+           "network elsewhere 192.168.150.0/24" in message
+    assert "set cluster.libvirt.subnet to a free one such as 192.168.100.0/24" in message
+    # once the cluster's own network exists, its subnet is what it is: no check
+    virsh.networks.pop("elsewhere")
+    provider.ensure_cluster_resources("demo")
+    _other_network(virsh, "elsewhere", "192.168.150.1")
+    provider.check_cluster_request("demo", "trixie", {"compute": {"count": 1}})
+
+
+def test_check_request_refuses_a_subnet_of_a_host_route(settings, virsh, monkeypatch):
+    monkeypatch.setattr(LibvirtProvider, "_host_routes", staticmethod(lambda: [
+        (ipaddress.IPv4Network("192.168.0.0/16"), "eth1")]))
+    unset = {key: value for key, value in settings.items() if key != "subnet"}
+    provider = LibvirtProvider(unset, virsh)
+    with pytest.raises(ProviderError) as info:
+        provider.check_cluster_request("demo", "trixie", {"compute": {"count": 1}})
+    assert "the subnet chosen from the cluster's name %s overlaps a route of this machine " \
+           "(eth1) 192.168.0.0/16; set cluster.libvirt.subnet to a free one\n" \
+           % default_subnet("demo") in str(info.value) + "\n"
+
+
+def test_host_routes_are_read_from_proc():
+    routes = LibvirtProvider._host_routes()  # pylint: disable=protected-access
+    assert all(subnet.prefixlen > 0 for subnet, _iface in routes)
 
 
 # --------------------------------------------------------------------------- nodes

@@ -415,6 +415,7 @@ class LibvirtProvider(Provider):
                 self._probed() == "qemu":
             problems.append("domain_type kvm: the KVM probe of scripts/setup-libvirt.sh found KVM "
                             "not usable on this machine; use domain_type auto or qemu")
+        problems.extend(self._subnet_clashes(cluster))
         available = self._memory_available()
         if available is not None and memory > available:
             problems.append("the new nodes need %d MiB of memory, this machine has %d MiB "
@@ -422,6 +423,58 @@ class LibvirtProvider(Provider):
                             % (memory // 2 ** 20, available // 2 ** 20))
         if problems:
             raise ProviderError("\n".join(problems))
+
+    def _subnet_clashes(self, cluster):
+        """Before the cluster's network exists: its subnet must not overlap another libvirt
+        network's or a route of this machine (net-start would fail, or traffic go astray)."""
+        network = self.network_name(cluster)
+        if self._network_state(network) is not None:
+            return []
+        wanted = self.subnet(cluster)
+        taken = []
+        rc, out, _err = self._virsh_rc(["net-list", "--all", "--name"])
+        for other in (out or "").split() if rc == 0 else []:
+            subnet = self._network_subnet(other)
+            if subnet is not None:
+                taken.append((subnet, "libvirt network %s" % other))
+        networks = [subnet for subnet, _what in taken]
+        taken.extend((subnet, "a route of this machine (%s)" % iface)
+                     for subnet, iface in self._host_routes()
+                     if iface != bridge_name(cluster) and subnet not in networks)
+        clashes = ["%s %s" % (what, subnet) for subnet, what in taken if subnet.overlaps(wanted)]
+        if not clashes:
+            return []
+        free = next((candidate for candidate in (ipaddress.IPv4Network("192.168.%d.0/24" % third)
+                                                 for third in range(100, 200))
+                     if not any(candidate.overlaps(subnet) for subnet, _what in taken)), None)
+        source = "cluster.libvirt.subnet" if self.settings.get("subnet") else \
+            "the subnet chosen from the cluster's name"
+        return ["%s %s overlaps %s; set cluster.libvirt.subnet to a free one%s"
+                % (source, wanted, ", ".join(clashes),
+                   " such as %s" % free if free is not None else "")]
+
+    @staticmethod
+    def _host_routes():
+        """[(IPv4Network, interface)] of this machine's routes, the default route left out."""
+        routes = []
+        try:
+            with open("/proc/net/route") as handle:
+                lines = handle.read().splitlines()[1:]
+        except OSError:
+            return routes
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 8:
+                continue
+            try:
+                destination = ipaddress.IPv4Address(bytes.fromhex(fields[1])[::-1])
+                mask = ipaddress.IPv4Address(bytes.fromhex(fields[7])[::-1])
+                subnet = ipaddress.IPv4Network("%s/%s" % (destination, mask), strict=False)
+            except ValueError:
+                continue
+            if subnet.prefixlen > 0:
+                routes.append((subnet, fields[0]))
+        return routes
 
     def _probed(self):
         try:
