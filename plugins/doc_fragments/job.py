@@ -11,7 +11,7 @@ class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:
   xrsl:
-    description: The job description (xRSL) itself. Exactly one of O(xrsl) and O(src) is needed.
+    description: The job description (xRSL) itself. One of O(xrsl) and O(src) is needed.
     type: str
   src:
     description: Path of a file holding the job description, on the host the module runs on.

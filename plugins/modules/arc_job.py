@@ -11,9 +11,10 @@ module: arc_job
 short_description: Submit a job to an ARC CE, wait for it and fetch its outputs
 version_added: "0.3.0"
 description:
-  - Submits an xRSL job description with C(arcsub) to an ARC Computing Element through its
-    INTERNAL interface (on the CE host itself) or over REST, waits with C(arcstat) until the job
-    reaches a final state, and downloads its outputs with C(arcget).
+  - Submits an xRSL job description with C(arcsub), or one of ARC's own test jobs with
+    C(arctest), to an ARC Computing Element through its INTERNAL interface (on the CE host
+    itself) or over REST, waits with C(arcstat) until the job reaches a final state, and
+    downloads its outputs with C(arcget).
   - Runs the ARC clients as the user the module runs as (use O(ignore:become_user)); that user
     needs a valid X.509 proxy (C(arcproxy)). With O(interface=internal) it must be the user
     A-REX runs as (the C(gridcloud.arc_cluster.arc_ce) role sets this up in mode C(internal)
@@ -28,6 +29,15 @@ author:
 extends_documentation_fragment:
   - gridcloud.arc_cluster.job
 options:
+  test_job:
+    description:
+      - Submit ARC's own test job number N with C(arctest -J N) instead of a job description
+        (O(xrsl) or O(src)). V(2) lists the job's environment and needs no network on the
+        worker (what a site's acceptance test uses); V(1) computes prime numbers and V(3)
+        downloads files, both need the worker to reach the internet.
+    type: int
+    choices: [1, 2, 3]
+    version_added: "0.6.0"
   endpoint:
     description: The CE (C(arcsub -C)); V(localhost) for the INTERNAL interface on the CE host.
     type: str
@@ -61,11 +71,11 @@ attributes:
   diff_mode:
     support: none
 notes:
-  - Needs the ARC client tools (C(arcsub), C(arcstat), C(arcget), C(arcproxy)) on the target,
+  - Needs the ARC client tools (C(arcsub), C(arctest), C(arcstat), C(arcget), C(arcproxy)) on the target,
     for the INTERNAL interface also C(nordugrid-arc-plugins-internal).
 seealso:
   - name: ARC client documentation
-    description: The arcsub, arcstat and arcget commands.
+    description: The arcsub, arctest, arcstat and arcget commands.
     link: https://www.nordugrid.org/arc/arc7/users/client_tools.html
 """
 
@@ -85,6 +95,16 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ hello.job_id }} ended {{ hello.state }} (exit code {{ hello.exit_code }}): {{ hello.stdout }}"
 
+- name: Put ARC's test job 2 through the CE over REST, as a site's acceptance test does
+  gridcloud.arc_cluster.arc_job:
+    test_job: 2
+    endpoint: "{{ inventory_hostname }}"
+    interface: arcrest
+    dest: /home/grid/arc-results
+  become: true
+  become_method: ansible.builtin.sudo
+  become_user: grid
+
 - name: Submit over REST to another CE and do not wait
   gridcloud.arc_cluster.arc_job:
     src: /home/grid/jobs/analysis.xrsl
@@ -98,7 +118,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 job_id:
-  description: The job's id as C(arcsub) reported it (null in check mode).
+  description: The job's id as C(arcsub) or C(arctest) reported it (null in check mode).
   returned: always
   type: str
   sample: file:///srv/grid/session/c901c638e79d
@@ -150,7 +170,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.job_module i
 
 HARMLESS = ("INTERNALClient is not initialized",)
 FINAL_STATES = ("Finished", "Failed", "Killed", "Deleted")
-JOB_ID_RE = re.compile(r"^Job submitted with jobid:\s*(\S+)", re.MULTILINE)
+JOB_ID_RE = re.compile(r"^(?:Job|Test) submitted with jobid:\s*(\S+)", re.MULTILINE)
 RESULTS_RE = re.compile(r"^Results stored at:\s*(\S+)", re.MULTILINE)
 STDOUT_LIMIT = 65536
 
@@ -191,6 +211,7 @@ def controldir_of(arc_conf):
 class ArcJob(JobModule):
     name = "arc_job"
     argument_spec = {
+        "test_job": {"type": "int", "choices": [1, 2, 3]},
         "endpoint": {"type": "str", "default": "localhost"},
         "interface": {"type": "str", "default": "internal", "choices": ["internal", "arcrest"]},
         "dest": {"type": "path"},
@@ -199,8 +220,8 @@ class ArcJob(JobModule):
     }
     module_kwargs = {
         "supports_check_mode": True,
-        "mutually_exclusive": [("xrsl", "src")],
-        "required_one_of": [("xrsl", "src")],
+        "mutually_exclusive": [("xrsl", "src", "test_job")],
+        "required_one_of": [("xrsl", "src", "test_job")],
     }
     initial_result = {"job_id": None, "state": None, "exit_code": None, "outputs": [], "stdout": ""}
 
@@ -223,7 +244,12 @@ class ArcJob(JobModule):
                 "the module as that user (become_user)." % detail.replace("\n", " "))
 
     def submit(self, path):
-        args = ["arcsub", "-C", self.params["endpoint"], "-T", self.params["interface"], path]
+        """Submit the description in ``path``, or with ``path`` None the test job; its id."""
+        target = ["-C", self.params["endpoint"], "-T", self.params["interface"]]
+        if path is None:
+            args = ["arctest", "-J", str(self.params["test_job"])] + target
+        else:
+            args = ["arcsub"] + target + [path]
         rc, out, err = self._run(args)
         match = JOB_ID_RE.search(out)
         if rc == 0 and match:
@@ -232,22 +258,24 @@ class ArcJob(JobModule):
 
     def _submit_error(self, rc, said):
         endpoint = self.params["endpoint"]
+        tool = "arcsub" if self.params["test_job"] is None else "arctest"
         pidfile = re.search(r"No pid file is found at '([^']*)'", said)
         if pidfile:
             return ("A-REX is not running on %s: the INTERNAL client found no pid file at %s. "
                     "Start it (systemctl start arc-arex) or run the arc_ce role." % (endpoint, pidfile.group(1)))
         if "Cannot find any proxy" in said or "proxy" in said.lower() and "expired" in said.lower():
             return ("the submitting user has no valid X.509 proxy; make one with arcproxy. "
-                    "arcsub said: %s" % said.replace("\n", " "))
+                    "%s said: %s" % (tool, said.replace("\n", " ")))
         if "HealthState" in said and "not OK" in said:
             return ("the CE %s reports that it is not healthy (A-REX just started, or a host "
-                    "certificate problem); arcsub said: %s" % (endpoint, said.replace("\n", " ")))
+                    "certificate problem); %s said: %s" % (endpoint, tool, said.replace("\n", " ")))
         if "no resource returned any information" in said or "Failed to obtain resource information" in said:
             return ("the CE %s gave no information about itself over %s: A-REX is not running "
                     "or has just started (its information appears a few seconds after a start), "
-                    "or this user may not use it. arcsub said: %s"
-                    % (endpoint, self.params["interface"], said.replace("\n", " ")))
-        return "arcsub failed (rc=%s) and submitted nothing: %s" % (rc, said.replace("\n", " ") or "no output")
+                    "or this user may not use it. %s said: %s"
+                    % (endpoint, self.params["interface"], tool, said.replace("\n", " ")))
+        return "%s failed (rc=%s) and submitted nothing: %s" % (
+            tool, rc, said.replace("\n", " ") or "no output")
 
     def status(self, job_id):
         rc, out, err = self._run(["arcstat", "-l", job_id])
@@ -338,7 +366,7 @@ class ArcJob(JobModule):
             self.result["changed"] = True
             return
         path, tmp = src, None
-        if src is None:
+        if src is None and self.params["xrsl"] is not None:
             handle, tmp = tempfile.mkstemp(prefix="arc_job-", suffix=".xrsl",
                                            dir=self.ansible.tmpdir)
             with os.fdopen(handle, "w") as out:

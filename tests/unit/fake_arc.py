@@ -105,6 +105,9 @@ class FakeArc:
             return self._arcproxy()
         if tool == "arcsub" and len(args) == 6 and args[1] == "-C" and args[3] == "-T":
             return self._arcsub(args)
+        if tool == "arctest" and len(args) == 7 and args[1] == "-J" and args[3] == "-C" \
+                and args[5] == "-T":
+            return self._arctest(args)
         if tool == "arcstat" and len(args) == 3 and args[1] == "-l":
             return self._arcstat(args[2])
         if tool == "arcget" and args[1] == "-D" and len(args) in (4, 5):
@@ -133,6 +136,14 @@ class FakeArc:
         job = self.next_jobs.pop(0)
         self.jobs[job.job_id] = job
         return 0, "Job submitted with jobid: %s\n" % job.job_id, NOISE + NOISE
+
+    def _arctest(self, args):
+        self.last_test_job = int(args[2])
+        if self.submit_result is not None:
+            return self.submit_result
+        job = self.next_jobs.pop(0)
+        self.jobs[job.job_id] = job
+        return 0, "Test submitted with jobid: %s\n" % job.job_id, NOISE
 
     def _arcstat(self, job_id):
         job = self.jobs.get(job_id)

@@ -215,6 +215,39 @@ def test_src_and_xrsl_are_exclusive(ansible_module, fake_arc, tmp_path):
     assert fake_arc.calls == []
 
 
+def test_arc_test_job_2_is_submitted_with_arctest_and_followed(ansible_module, fake_arc, clock,
+                                                               tmp_path):
+    env = "GRIDCLOUD_TEST=1\nHOSTNAME=vmdemo-compute001\n"
+    fake_arc.next_jobs.append(FakeJob(REST_ID, ["Accepted", "Running", "Finished"], exit_code=0,
+                                      stdout="stdout", outputs={"stdout": env}))
+    result = ansible_module(arc_job.main, {"test_job": 2, "endpoint": "ce.example.org",
+                                           "interface": "arcrest", "dest": str(tmp_path / "r")})
+    assert result.get("failed") is not True, result
+    assert fake_arc.calls[1] == ["arctest", "-J", "2", "-C", "ce.example.org", "-T", "arcrest"]
+    assert result["job_id"] == REST_ID
+    assert (result["state"], result["exit_code"]) == ("Finished", 0)
+    assert result["stdout"] == env
+
+
+def test_test_job_excludes_a_job_description(ansible_module, fake_arc):
+    result = ansible_module(arc_job.main, {"test_job": 2, "xrsl": HELLO})
+    assert result["failed"] is True
+    assert "mutually exclusive" in result["msg"]
+    result = ansible_module(arc_job.main, {"test_job": 4})
+    assert result["failed"] is True and "test_job" in result["msg"]
+    assert fake_arc.calls == []
+
+
+def test_a_refused_test_job_names_arctest(ansible_module, fake_arc):
+    fake_arc.submit_result = (1, "", "ERROR: Test aborted because no resource returned any "
+                                     "information\n")
+    result = ansible_module(arc_job.main, {"test_job": 2})
+    assert result["failed"] is True
+    assert result["msg"].startswith("the CE localhost gave no information about itself over "
+                                    "internal")
+    assert "arctest said: ERROR: Test aborted" in result["msg"]
+
+
 def test_a_missing_src_file_is_refused(ansible_module, fake_arc, tmp_path):
     result = ansible_module(arc_job.main, {"src": str(tmp_path / "nope.xrsl")})
     assert result["failed"] is True
