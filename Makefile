@@ -65,8 +65,22 @@ vm-setup:         ## setup, then libvirt (packages, daemons), the VM image for R
 vm-image:         ## (re)build the VM disk image for RELEASE if its recipe changed
 	bash scripts/build-vm-image.sh $(RELEASE)
 
-# The main job on VMs (examples/libvirt/cluster.yml, DEFINITION to use another): 1 frontend + 2
-# workers with kernel NFS, SLURM with cgroups, the ARC CE and aCT (with ACT_SOURCE). Not in
+# The acceptance run (docs/acceptance.md): the whole main job on the cluster of DEFINITION, any
+# provider: create, smoke test, arctest, aCT, NFS, cgroups, idempotence, reboots, resize, destroy.
+# Report: build/acceptance/<cluster>/report.txt and acceptance.xml (JUnit). The cluster must not
+# exist yet; it is destroyed at the end (ACCEPTANCE_KEEP=1 keeps it; ACCEPTANCE_VOLUME_POLICY=
+# keep|delete overrides the volumes' policies then). Not in `make test`.
+ACCEPTANCE_KEEP ?=
+ACCEPTANCE_VOLUME_POLICY ?=
+.PHONY: acceptance
+acceptance:       ## the acceptance run on DEFINITION's cluster (report in build/acceptance/<cluster>)
+	@test -x .venv/bin/python || { echo "make acceptance: no .venv here; run make setup (podman) or make vm-setup (libvirt) first"; exit 1; }
+	$(ENV) GRIDCLOUD_DEFINITION=$(DEFINITION) GRIDCLOUD_ACCEPTANCE_KEEP=$(ACCEPTANCE_KEEP) \
+	  GRIDCLOUD_ACCEPTANCE_VOLUME_POLICY=$(ACCEPTANCE_VOLUME_POLICY) \
+	  python -m pytest -v -rs -p no:cacheprovider tests/acceptance
+
+# The main job on VMs (examples/libvirt/cluster.yml, VM_DEFINITION to use another): 1 frontend +
+# 2 workers with kernel NFS, SLURM with cgroups, the ARC CE and aCT (with ACT_SOURCE). Not in
 # `make test`: under TCG a create takes tens of minutes (docs/libvirt-provider.md has figures).
 VM_DEFINITION ?= examples/libvirt/cluster.yml
 .PHONY: vm-demo vm-demo-destroy vm-test
@@ -76,5 +90,5 @@ vm-demo: vm-setup ## the main job on VMs: set up libvirt, bring up the VM cluste
 vm-demo-destroy:  ## remove the VM cluster (volumes follow their policy)
 	$(ENV) ansible-playbook -i $(VM_DEFINITION) gridcloud.arc_cluster.destroy
 
-vm-test: vm-setup ## tests/vm on VMs: create, NFS, cgroups, idempotence, reboots, destroy
-	$(ENV) GRIDCLOUD_VM_DEFINITION=$(VM_DEFINITION) python -m pytest -v -rs -p no:cacheprovider tests/vm
+vm-test: vm-setup ## the acceptance run on VMs (the VM example; its volumes deleted at the end)
+	$(MAKE) acceptance DEFINITION=$(VM_DEFINITION) ACCEPTANCE_VOLUME_POLICY=delete
