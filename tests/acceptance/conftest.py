@@ -135,7 +135,10 @@ class Runner:
         result = self.run("inventory", "ansible-inventory", "-i",
                           str(definition or self.definition), "--list")
         assert result.rc == 0, result.tail()
-        return Inventory(json.loads(result.stdout))
+        inventory = Inventory(json.loads(result.stdout))
+        inventory.warnings = [line for line in result.output.splitlines()
+                              if "could not ask provider" in line]
+        return inventory
 
 
 def _text(value):
@@ -162,6 +165,7 @@ class Inventory:
         self.data = data
         self.hostvars = _plain(data.get("_meta", {}).get("hostvars", {}))
         self.active = self._hosts("gridcloud_active")
+        self.warnings = []  # the inventory plugin's "could not ask provider" warnings
 
     def _hosts(self, group):
         entry = self.data.get(group) or {}

@@ -98,6 +98,11 @@ def expect_smoke_passed(result, check, node=None):
 def test_the_cluster_does_not_exist_yet(acceptance):
     """The definition's cluster does not exist yet (the run creates and destroys its own)"""
     inventory = acceptance.runner.inventory()
+    if inventory.warnings:
+        acceptance.refused = True
+        pytest.fail("the provider could not be asked which nodes exist, so the run cannot tell "
+                    "whether cluster %s exists: %s" % (acceptance.cluster,
+                                                        " ".join(inventory.warnings)))
     existing = inventory.active + inventory.group("gridcloud_surplus")
     if existing:
         acceptance.refused = True
