@@ -520,6 +520,9 @@ def test_cluster_resources_removal_keeps_the_dir_of_a_kept_volume(provider, virs
     assert os.path.exists(kept)
     assert not os.path.exists(os.path.join(settings["state_dir"], "demo", "nodes"))
     assert not os.path.exists(os.path.join(settings["state_dir"], "demo", "ssh"))
+    # destroy with policy delete removes the volumes last: then nothing of the cluster is left
+    provider.remove_volume("demo", "demo-frontend001", "grid", delete=True)
+    assert not os.path.exists(os.path.join(settings["state_dir"], "demo"))
 
 
 def test_a_network_the_provider_did_not_make_is_left_alone(settings, virsh):

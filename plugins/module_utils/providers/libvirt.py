@@ -958,4 +958,6 @@ class LibvirtProvider(Provider):
                                         "%s-%s.xml" % (node_name, volume_name))
                 if os.path.exists(xml_path):
                     os.unlink(xml_path)
+                # destroy deletes the volumes after the nodes and the cluster's resources
+                self._remove_empty_dirs(cluster)
         return changed, result
