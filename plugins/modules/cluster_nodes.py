@@ -242,8 +242,9 @@ class ClusterNodesModule(ClusterModule):
         stopped = [by_index[i] for i in wanted if i in by_index and by_index[i]["state"] != "running"]
         if missing:
             self._check_request(cluster, release, kind, spec, len(missing))
-        changed = provider.ensure_cluster_resources(cluster, check_mode=self.check_mode) \
-            if missing else False
+        # every run: a setting of the cluster's resources (security group sources, https) may
+        # have changed on a cluster whose nodes all exist
+        changed = provider.ensure_cluster_resources(cluster, check_mode=self.check_mode)
         created, started = [], []
         nodes = dict(by_index)
         for node in surplus:

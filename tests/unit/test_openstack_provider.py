@@ -289,6 +289,37 @@ def test_https_is_opened_only_with_the_rest_interface(cloud, ssh, settings):
     assert https_rules() == []
 
 
+def test_ssh_and_https_sources_restrict_the_rules(cloud, ssh, settings):
+    def rules(port):
+        return sorted((r["ethertype"], r["remote_ip_prefix"]) for r in cloud.rules.values()
+                      if r["port_range_min"] == port)
+
+    settings.update({"ssh_sources": ["192.0.2.0/24", "2001:db8::/32"], "rest_interface": True,
+                     "https_sources": ["198.51.100.7/32"]})
+    result = run_module(cluster_nodes.main, nodes_args(settings, count=1))
+    assert not result.get("failed"), result
+    assert rules(22) == [("IPv4", "192.0.2.0/24"), ("IPv6", "2001:db8::/32")]
+    assert rules(443) == [("IPv4", "198.51.100.7/32")]
+    # narrowing it later removes what is no longer asked for; a re-run changes nothing
+    settings["ssh_sources"] = ["192.0.2.0/24"]
+    assert run_module(cluster_nodes.main, nodes_args(settings, count=1))["changed"] is True
+    assert rules(22) == [("IPv4", "192.0.2.0/24")]
+    assert run_module(cluster_nodes.main, nodes_args(settings, count=1))["changed"] is False
+
+
+@pytest.mark.parametrize("value, message", [
+    ("10.0.0.0/8", "cluster.openstack.ssh_sources: must be a list of CIDRs"),
+    (["10.0.0.1/8"], "cluster.openstack.ssh_sources: 10.0.0.1/8 has host bits set; write "
+                     "10.0.0.0/8"),
+    (["campus"], "cluster.openstack.ssh_sources: 'campus' is not a CIDR"),
+])
+def test_bad_sources_are_refused_with_the_fix(value, message):
+    problems = []
+    openstack_provider.OpenStackProvider.validate_settings({"cloud": "c", "ssh_sources": value},
+                                                           "cluster.openstack", problems)
+    assert any(p.startswith(message) for p in problems), problems
+
+
 def test_anti_affinity_and_boot_from_volume(cloud, ssh, settings):
     settings.update({"anti_affinity": True, "boot_from_volume": True,
                      "boot_volume_size": "30GiB"})

@@ -23,6 +23,7 @@ openstacksdk is imported only when the provider is used, so the podman provider 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import math
 import os
 import re
@@ -99,6 +100,37 @@ def _bool(value):
     return bool(value)
 
 
+DEFAULT_SOURCES = ("0.0.0.0/0",)
+
+
+def _check_sources(value, path, problems):
+    """A list of CIDRs (IPv4 or IPv6) whose host bits are zero, as Neutron's rules take them."""
+    if value is None:
+        return
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append("%s: must be a list of CIDRs such as [192.0.2.0/24, 2001:db8::/32] "
+                        "(got %r)" % (path, value))
+        return
+    for cidr in value:
+        try:
+            ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            try:
+                network = ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                problems.append("%s: %r is not a CIDR such as 192.0.2.0/24" % (path, cidr))
+                continue
+            problems.append("%s: %s has host bits set; write %s" % (path, cidr, network))
+
+
+def _sources(settings, key):
+    """The CIDRs of ``key`` as (ethertype, cidr), the default when not set."""
+    value = settings.get(key)
+    cidrs = DEFAULT_SOURCES if value is None else value
+    return [("IPv%d" % ipaddress.ip_network(c).version, str(ipaddress.ip_network(c)))
+            for c in cidrs]
+
+
 def _limit(value):
     """A quota limit: None when unlimited (-1) or unknown."""
     if value is None or value < 0:
@@ -133,6 +165,8 @@ SETTINGS_KEYS = {
     "adopt_volumes": "existing volumes to adopt: <node>-<volume> -> volume id",
     "availability_zone": "availability zone of servers and volumes",
     "rest_interface": "open https (443); by default when vars.arc_ce_mode is rest",
+    "ssh_sources": "CIDRs that may reach ssh (22); default anywhere: [0.0.0.0/0]",
+    "https_sources": "CIDRs that may reach https (443) with rest_interface; default anywhere",
     "poll_interval": "seconds between status polls",
     "volume_timeout": "seconds to wait for a volume",
     "delete_timeout": "seconds to wait for a server to go",
@@ -190,6 +224,8 @@ class OpenStackProvider(Provider):
                             "ids, for example {grid1-frontend001-grid: 5f0c1a9e-...}" % path)
         check_size(settings.get("boot_volume_size"), path + ".boot_volume_size", "20GiB",
                    problems)
+        for key in ("ssh_sources", "https_sources"):
+            _check_sources(settings.get(key), "%s.%s" % (path, key), problems)
         return dict(settings)
 
     @classmethod
@@ -706,13 +742,13 @@ class OpenStackProvider(Provider):
 
     # ----------------------------------------------------------------- keypair, security group
     def _desired_rules(self, group_id):
-        rules = [{"direction": "ingress", "ether_type": "IPv4", "protocol": "tcp",
-                  "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0",
-                  "remote_group_id": None}]
+        ports = [(22, "ssh_sources")]
         if _bool(self.settings.get("rest_interface")):
-            rules.append({"direction": "ingress", "ether_type": "IPv4", "protocol": "tcp",
-                          "port_range_min": 443, "port_range_max": 443,
-                          "remote_ip_prefix": "0.0.0.0/0", "remote_group_id": None})
+            ports.append((443, "https_sources"))
+        rules = [{"direction": "ingress", "ether_type": ethertype, "protocol": "tcp",
+                  "port_range_min": port, "port_range_max": port, "remote_ip_prefix": cidr,
+                  "remote_group_id": None}
+                 for port, key in ports for ethertype, cidr in _sources(self.settings, key)]
         for ethertype in ("IPv4", "IPv6"):
             rules.append({"direction": "ingress", "ether_type": ethertype, "protocol": None,
                           "port_range_min": None, "port_range_max": None,
