@@ -72,22 +72,41 @@ class Runner:
         self.report_dir = report_dir
         self.count = 0
 
-    def run(self, label, command, *args, timeout=7200, env=None):
+    def run(self, label, command, *args, timeout=7200, env=None, stream=False):
+        """Run a command; its output goes to logs/NNN-<label>.log (with ``stream`` while it
+        runs, so that a long playbook can be followed with tail -f)."""
         environment = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                            **(env or {}))
         self.count += 1
         log = self.report_dir / "logs" / ("%03d-%s.log" % (self.count, re.sub(r"\W+", "-", label)))
         log.parent.mkdir(parents=True, exist_ok=True)
+        header = "$ %s %s\n\n" % (command, " ".join(args))
         start = time.monotonic()
-        try:
-            proc = subprocess.run([command, *args], env=environment, capture_output=True,
-                                  text=True, check=False, timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            proc = subprocess.CompletedProcess(exc.cmd, 124, _text(exc.stdout),
-                                               _text(exc.stderr) + "\ntimed out after %s s" % timeout)
+        if stream:
+            with open(log, "w") as handle:
+                handle.write(header)
+                handle.flush()
+                try:
+                    rc = subprocess.run([command, *args], env=environment, stdout=handle,
+                                        stderr=subprocess.STDOUT, check=False,
+                                        timeout=timeout).returncode
+                except subprocess.TimeoutExpired:
+                    rc = 124
+                    handle.write("\ntimed out after %s s\n" % timeout)
+            output = log.read_text()[len(header):]
+            proc = subprocess.CompletedProcess(command, rc, output, "")
+        else:
+            try:
+                proc = subprocess.run([command, *args], env=environment, capture_output=True,
+                                      text=True, check=False, timeout=timeout)
+            except subprocess.TimeoutExpired as exc:
+                proc = subprocess.CompletedProcess(
+                    exc.cmd, 124, _text(exc.stdout),
+                    _text(exc.stderr) + "\ntimed out after %s s" % timeout)
+            log.write_text(header + proc.stdout + proc.stderr)
         result = Result(proc, time.monotonic() - start, log)
-        log.write_text("$ %s %s\nrc=%s in %.0f s\n\n%s" % (command, " ".join(args), result.rc,
-                                                           result.seconds, result.output))
+        with open(log, "a") as handle:
+            handle.write("\nrc=%s in %.0f s\n" % (result.rc, result.seconds))
         return result
 
     def playbook(self, name, *extra, definition=None, timeout=7200):
@@ -96,7 +115,8 @@ class Runner:
         smoke_file = self.report_dir / "logs" / ("%03d-%s-smoke.json" % (self.count + 1, name))
         result = self.run(name, "ansible-playbook", "-i", str(definition or self.definition),
                           "gridcloud.arc_cluster.%s" % name,
-                          "-e", "smoke_results_file=%s" % smoke_file, *extra, timeout=timeout)
+                          "-e", "smoke_results_file=%s" % smoke_file, *extra, timeout=timeout,
+                          stream=True)
         result.smoke = json.loads(smoke_file.read_text()) if smoke_file.exists() else None
         return result
 
