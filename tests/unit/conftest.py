@@ -92,7 +92,8 @@ def fake_podman(ansible_module, monkeypatch):  # pylint: disable=redefined-outer
         return fake(args, **kwargs)
 
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
-    monkeypatch.setattr(podman_provider, "os", helpers.FakeOsForPodman(fake))
+    fake.os = helpers.FakeOsForPodman(fake)
+    monkeypatch.setattr(podman_provider, "os", fake.os)
     yield fake
     assert not fake.unknown, "commands not modelled by FakePodman: %r" % (fake.unknown,)
 

@@ -97,9 +97,32 @@ class FakeOsForPodman:
 
     def __init__(self, fake):
         self._fake = fake
+        self.host_devices = {}  # path -> (major, minor): device nodes "made" on the host
 
     def __getattr__(self, name):
         return getattr(os, name)
+
+    # device nodes on the host (the node's device dir) without root: an empty file stands in
+    def mknod(self, path, mode, device):
+        assert stat.S_ISBLK(mode), mode
+        with open(path, "w"):
+            pass
+        self.host_devices[path] = (os.major(device), os.minor(device))
+
+    @staticmethod
+    def chmod(path, mode):
+        os.chmod(path, mode)
+
+    def lstat(self, path, *args, **kwargs):
+        if path in self.host_devices:
+            major, minor = self.host_devices[path]
+            return os.stat_result((stat.S_IFBLK | 0o660, 0, 0, 1, 0, 0, 0, 0, 0, 0),
+                                  {"st_rdev": os.makedev(major, minor)})
+        return os.lstat(path, *args, **kwargs)
+
+    def unlink(self, path, *args, **kwargs):
+        self.host_devices.pop(path, None)
+        return os.unlink(path, *args, **kwargs)
 
     def stat(self, path, *args, **kwargs):
         if isinstance(path, str) and path.startswith("/dev/loop"):

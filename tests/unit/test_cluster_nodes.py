@@ -18,6 +18,7 @@ IMAGE = "localhost/gridcloud-node:trixie"
 def podman_without_image(fake_podman, tmp_path):
     """The fake podman, no image built yet; ``apt_cache_dir`` is for provider_settings."""
     fake_podman.apt_cache_dir = str(tmp_path / "apt")
+    fake_podman.volume_dir = str(tmp_path / "volumes")
     return fake_podman
 
 
@@ -34,8 +35,9 @@ def nodes_args(podman, **overrides):
         "kind": "compute",
         "count": 2,
         "timeout": 5,  # the fake boots at once; a regression that waits wrongly stays quick
-        # keep the per-node apt caches out of /var/cache
-        "provider_settings": {"apt_cache_dir": podman.apt_cache_dir},
+        # keep the per-node apt caches out of /var/cache, the device dirs out of /var/lib
+        "provider_settings": {"apt_cache_dir": podman.apt_cache_dir,
+                              "volume_dir": podman.volume_dir},
     }
     args.update(overrides)
     return args
@@ -96,8 +98,11 @@ def test_create_two_from_nothing(podman, tmp_path):
         assert sorted(option_values(argv, "--label")) == sorted([
             "gridcloud.cluster=demo", "gridcloud.kind=compute", "gridcloud.index=%d" % index])
         cache = tmp_path / "apt" / "trixie" / "demo" / ("compute%03d" % index)
-        assert option_values(argv, "--volume") == ["%s:/var/cache/apt/archives:rw" % cache]
+        devices = tmp_path / "volumes" / "demo" / "devices" / name
+        assert option_values(argv, "--volume") == [
+            "%s:/var/cache/apt/archives:rw" % cache, "%s:/dev/disk/by-id:rw,dev" % devices]
         assert (cache / "partial").is_dir()
+        assert devices.is_dir()
         assert argv[-1] == IMAGE
         # waited for systemd in each node
         assert ["podman", "exec", name, "systemctl", "is-system-running"] in podman.calls
@@ -262,7 +267,7 @@ def test_check_mode_predicts_removal_and_start_and_changes_nothing(podman):
 def test_resources_and_provider_settings_reach_podman_run(podman):
     podman.images.add("registry.example/node:1")
     settings = {"apt_cache_dir": "", "capabilities": ["DAC_READ_SEARCH"],
-                "network": "gridnet", "subnet": "10.99.0.0/24"}
+                "network": "gridnet", "subnet": "10.99.0.0/24", "volume_dir": podman.volume_dir}
 
     result = run_module(main, nodes_args(podman, count=1, resources={"cpus": 2, "memory": "2GiB"},
                                          image="registry.example/node:1",
@@ -274,7 +279,8 @@ def test_resources_and_provider_settings_reach_podman_run(podman):
     assert option_values(argv, "--memory") == ["%db" % (2 * 1024 ** 3)]
     assert option_values(argv, "--cap-add") == ["SYS_ADMIN", "MKNOD", "DAC_READ_SEARCH"]
     assert option_values(argv, "--network") == ["gridnet"]
-    assert option_values(argv, "--volume") == []  # apt cache disabled
+    assert option_values(argv, "--volume") == [  # apt cache disabled
+        "%s/demo/devices/demo-compute001:/dev/disk/by-id:rw,dev" % podman.volume_dir]
     assert argv[-1] == "registry.example/node:1"
     assert podman.podman_calls("network", "create") == [
         ["podman", "network", "create", "--label", "gridcloud.cluster=demo",
@@ -282,7 +288,8 @@ def test_resources_and_provider_settings_reach_podman_run(podman):
 
 
 def test_shared_dirs_are_one_volume_each_mounted_in_every_node(podman):
-    settings = {"apt_cache_dir": "", "shared_dirs": ["/srv/grid", "/home"]}
+    settings = {"apt_cache_dir": "", "shared_dirs": ["/srv/grid", "/home"],
+                "volume_dir": podman.volume_dir}
 
     first = run_module(main, nodes_args(podman, count=2, provider_settings=settings))
     again = run_module(main, nodes_args(podman, count=3, provider_settings=settings))
@@ -294,6 +301,7 @@ def test_shared_dirs_are_one_volume_each_mounted_in_every_node(podman):
         ["podman", "volume", "create", "--label", "gridcloud.cluster=demo", "demo-shared-home"]]
     for node in ("demo-compute001", "demo-compute002", "demo-compute003"):
         assert option_values(run_argv(podman, node), "--volume") == [
+            "%s/demo/devices/%s:/dev/disk/by-id:rw,dev" % (podman.volume_dir, node),
             "demo-shared-srv-grid:/srv/grid:rw", "demo-shared-home:/home:rw"]
 
 
@@ -354,7 +362,7 @@ def test_absent_without_kind_removes_all_nodes_and_the_network(podman):
 
 
 def test_absent_without_kind_removes_the_shared_dirs_after_the_nodes(podman):
-    settings = {"apt_cache_dir": "", "shared_dirs": ["/srv/grid"]}
+    settings = {"apt_cache_dir": "", "shared_dirs": ["/srv/grid"], "volume_dir": podman.volume_dir}
     run_module(main, nodes_args(podman, count=1, provider_settings=settings))
     podman.volumes["other-shared-srv-grid"] = {"gridcloud.cluster": "other"}
     podman.volumes["mine"] = {}

@@ -327,3 +327,62 @@ def test_check_mode_for_a_node_still_to_be_created_predicts_a_change(fake_podman
     assert result["volume"]["attached"] is False
     assert list(volume_dir.rglob("*.img")) == []
     assert fake_podman.loops == {}
+
+
+# --------------------------------------------------------------------------- device dir on the host
+# Nodes made by this version have <volume_dir>/<cluster>/devices/<node> bind-mounted at
+# /dev/disk/by-id: the device node is made there, on the host, and outlives a container restart.
+
+@pytest.fixture
+def device_dir(volume_dir):
+    path = volume_dir / "demo" / "devices" / NODE
+    path.mkdir(parents=True)
+    return path
+
+
+def test_the_device_node_is_made_in_the_nodes_device_dir_on_the_host(podman, volume_dir,
+                                                                      device_dir):
+    result = run_module(main, volume_args(volume_dir))
+
+    assert result["changed"] is True
+    assert result["volume"]["device"] == DEVICE
+    assert podman.os.host_devices == {str(device_dir / "gridcloud-shared"): (7, 0)}
+    assert podman.mknod_calls() == []  # nothing made inside the container
+    again = run_module(main, volume_args(volume_dir))
+    assert again["changed"] is False
+
+
+def provider(podman, volume_dir):
+    from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.podman import (
+        PodmanProvider,
+    )
+    return PodmanProvider({"volume_dir": str(volume_dir)}, runner=podman)
+
+
+def test_starting_a_node_makes_its_device_nodes_match_the_loops_now(podman, volume_dir,
+                                                                    device_dir):
+    run_module(main, volume_args(volume_dir))
+    run_module(main, volume_args(volume_dir, name="spool"))
+    shared, spool = str(device_dir / "gridcloud-shared"), str(device_dir / "gridcloud-spool")
+    assert podman.os.host_devices == {shared: (7, 0), spool: (7, 1)}
+    # as after a host reboot: the loops are gone, and another volume got loop1 first
+    podman.loops.clear()
+    podman.loops["/dev/loop1"] = str(volume_dir / "demo" / "other-node-volume.img")
+    podman.loops["/dev/loop2"] = str(volume_dir / "demo" / ("%s-shared.img" % NODE))
+    podman.containers[NODE]["state"] = "exited"
+
+    provider(podman, volume_dir).start_node({"name": NODE, "cluster": "demo", "state": "stopped"})
+
+    # shared follows its file to loop2; spool's loop is gone: no node that points at loop1,
+    # which now holds another volume
+    assert podman.os.host_devices == {shared: (7, 2)}
+    assert sorted(os.listdir(device_dir)) == ["gridcloud-shared"]
+
+
+def test_removing_the_volume_removes_its_device_node_from_the_host(podman, volume_dir,
+                                                                   device_dir):
+    run_module(main, volume_args(volume_dir))
+    result = run_module(main, volume_args(volume_dir, state="absent"))
+    assert result["changed"] is True
+    assert podman.os.host_devices == {}
+    assert os.listdir(device_dir) == []

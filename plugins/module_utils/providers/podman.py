@@ -7,6 +7,10 @@ Each node is a systemd container from a locally built Debian image (scripts/buil
 on a private podman network. A volume is a sparse file on a loop device, handed to the node as
 a block device node at ``/dev/disk/by-id/gridcloud-<volume>``. The node's cgroup allows loop
 devices (``b 7:* rwm``) and it has CAP_SYS_ADMIN, so the volumes role can mkfs and mount it.
+The device nodes live on the host, in ``<volume_dir>/<cluster>/devices/<node>``, bind-mounted
+at ``/dev/disk/by-id``: they outlive a restart of the container, so its fstab mounts the volumes
+again at boot. Starting a node first makes them match the loop devices that hold the node's
+volumes now (one whose loop device is gone is removed, never left pointing at another volume).
 
 Every podman call goes through ``runner(args) -> (rc, stdout, stderr)``, so modules pass
 ``module.run_command`` and tests can record calls.
@@ -16,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
 import time
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
@@ -253,6 +259,9 @@ class PodmanProvider(Provider):
             os.makedirs(os.path.join(cache, "partial"), exist_ok=True)
             seed_apt_cache(cache, os.path.join(cache_root, release))
             args += ["--volume", "%s:/var/cache/apt/archives:rw" % cache]
+        devices = self.device_dir(cluster, name)
+        os.makedirs(devices, exist_ok=True)
+        args += ["--volume", "%s:%s:rw,dev" % (devices, VOLUME_DEVICE_DIR)]
         for path in self.settings.get("shared_dirs") or []:
             volume = self._ensure_shared_volume(cluster, path)
             args += ["--volume", "%s:%s:rw" % (volume, path)]
@@ -263,6 +272,8 @@ class PodmanProvider(Provider):
         return self._inspect_node(name)
 
     def start_node(self, node):
+        if node.get("cluster"):
+            self._refresh_devices(node["cluster"], node["name"])
         if node["state"] == "paused":
             self._podman(["unpause", node["name"]], "unpausing node %s" % node["name"])
         else:
@@ -288,6 +299,8 @@ class PodmanProvider(Provider):
     def delete_node(self, node):
         self._podman(["rm", "--force", "--time", "20", node["name"]],
                      "removing node %s" % node["name"])
+        if node.get("cluster"):
+            shutil.rmtree(self.device_dir(node["cluster"], node["name"]), ignore_errors=True)
 
     def ensure_cluster_resources(self, cluster, check_mode=False):
         """The cluster's podman network (the shared dirs' volumes come with the first node)."""
@@ -309,6 +322,12 @@ class PodmanProvider(Provider):
             removed.append("network %s" % self.network_name(cluster))
         removed.extend("shared dir volume %s" % volume
                        for volume in self._delete_shared_dirs(cluster, check_mode))
+        if not check_mode:
+            try:
+                os.rmdir(os.path.join(self.settings.get("volume_dir", DEFAULT_VOLUME_DIR),
+                                      cluster, "devices"))
+            except OSError:
+                pass  # absent, or a node's device dir is still there
         return removed
 
     def _delete_cluster_network(self, cluster, check_mode):
@@ -350,6 +369,49 @@ class PodmanProvider(Provider):
     def volume_file(self, cluster, node, volume_name):
         root = self.settings.get("volume_dir", DEFAULT_VOLUME_DIR)
         return os.path.join(root, cluster, "%s-%s.img" % (node, volume_name))
+
+    def device_dir(self, cluster, node):
+        """The host dir bind-mounted at /dev/disk/by-id in the node: its volumes' device nodes."""
+        root = self.settings.get("volume_dir", DEFAULT_VOLUME_DIR)
+        return os.path.join(root, cluster, "devices", node)
+
+    @staticmethod
+    def _host_device(path):
+        """(major, minor) of the block device node ``path`` on the host, or None."""
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISBLK(info.st_mode):
+            return None
+        return os.major(info.st_rdev), os.minor(info.st_rdev)
+
+    @staticmethod
+    def _make_host_device(path, major, minor):
+        if os.path.lexists(path):
+            os.unlink(path)
+        os.mknod(path, stat.S_IFBLK | 0o660, os.makedev(major, minor))
+        os.chmod(path, 0o660)  # mknod's mode is filtered by the umask
+
+    def _refresh_devices(self, cluster, node):
+        """Before a node starts: each device node in its device dir matches the loop device
+        that holds that volume now, or is removed when none does (after a host reboot, until
+        create attaches the volume again), so that its fstab never mounts another volume."""
+        devices = self.device_dir(cluster, node)
+        if not os.path.isdir(devices):
+            return
+        for entry in sorted(os.listdir(devices)):
+            if not entry.startswith("gridcloud-"):
+                continue
+            path = os.path.join(devices, entry)
+            backing = self.volume_file(cluster, node, entry[len("gridcloud-"):])
+            loop = self._loop_of(backing) if os.path.exists(backing) else None
+            if loop is None:
+                os.unlink(path)
+                continue
+            minor = os.minor(os.stat(loop).st_rdev)
+            if self._host_device(path) != (LOOP_MAJOR, minor):
+                self._make_host_device(path, LOOP_MAJOR, minor)
 
     def _loop_of(self, path):
         """Return the loop device backing ``path``, or None."""
@@ -420,7 +482,16 @@ class PodmanProvider(Provider):
                 _rc, out, _err = self._run(["losetup", "--find", "--show", path],
                                            "attaching %s to a loop device" % path)
                 loop = out.strip()
-        if loop is not None:
+        devices = self.device_dir(cluster, node)
+        if loop is not None and os.path.isdir(devices):
+            # the node has its device dir on the host (nodes made before it had none)
+            minor = os.minor(os.stat(loop).st_rdev)
+            host_path = os.path.join(devices, os.path.basename(device))
+            if self._host_device(host_path) != (LOOP_MAJOR, minor):
+                changed = True
+                if not check_mode:
+                    self._make_host_device(host_path, LOOP_MAJOR, minor)
+        elif loop is not None:
             minor = os.minor(os.stat(loop).st_rdev)
             present = self._device_in_node(node, device)
             if present != (LOOP_MAJOR, minor):
@@ -454,8 +525,13 @@ class PodmanProvider(Provider):
             if not check_mode:
                 # a device node left in a running node would point at whatever volume gets
                 # this loop number next
-                self.runner([self.podman, "exec", node_name, "rm", "-f",
-                             volume_device_path(volume_name)])
+                host_path = os.path.join(self.device_dir(cluster, node_name),
+                                         os.path.basename(volume_device_path(volume_name)))
+                if os.path.lexists(host_path):
+                    os.unlink(host_path)
+                else:
+                    self.runner([self.podman, "exec", node_name, "rm", "-f",
+                                 volume_device_path(volume_name)])
                 self._run(["losetup", "--detach", volume["loop_device"]],
                           "detaching %s" % volume["loop_device"])
             volume["loop_device"] = None
