@@ -1,9 +1,12 @@
 """The local cluster's lifecycle on real podman nodes and loop-device volumes.
 
 1 frontend with a 1 GiB volume and 2 compute nodes: create, re-run without change, check mode
-without change, data on the volume survives destroy (policy keep) and create, then destroy with
-policy delete removes everything.
+without change, a restarted node that mounts its volume again by itself, data on the volume
+survives destroy (policy keep) and create, then destroy with policy delete removes everything.
 """
+
+import re
+import time
 
 import pytest
 
@@ -59,6 +62,36 @@ def test_check_mode_changes_nothing(cluster):
     check = run_playbook("create", DEFINITION, "--check")
     assert check.rc == 0, check.output
     assert all(r["changed"] == 0 for r in check.recap.values()), check.output
+
+
+def test_a_restarted_node_mounts_its_volume_again_with_its_data(cluster):
+    """podman restart: the device node (on the host) and the mount unit bring the volume back
+    at boot, before anything else runs; the next create has nothing to do."""
+    frontend = "itkeep-frontend001"
+    address = podman("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                     frontend).stdout.strip()
+    assert podman("exec", frontend, "sh", "-c", "echo kept > /srv/shared/restart.txt").returncode == 0
+    assert podman("restart", frontend).returncode == 0
+    deadline, state = time.monotonic() + 120, ""
+    while state not in ("running", "degraded") and time.monotonic() < deadline:
+        time.sleep(2)  # until systemd in the node answers and has finished booting
+        state = podman("exec", frontend, "systemctl", "is-system-running").stdout.strip()
+    assert state in ("running", "degraded"), state
+    out = podman("exec", frontend, "findmnt", "--noheadings", "--output", "SOURCE,FSTYPE",
+                 "/srv/shared").stdout.split()
+    assert out == ["/dev/disk/by-id/gridcloud-shared", "ext4"]
+    assert podman("exec", frontend, "cat", "/srv/shared/restart.txt").stdout == "kept\n"
+    again = run_playbook("create", DEFINITION)
+    assert again.rc == 0, again.output
+    # podman may give the restarted node another address: then every node's /etc/hosts is
+    # brought up to date, and nothing else changes
+    now = podman("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                 frontend).stdout.strip()
+    changed_tasks = set(re.findall(r"^TASK \[([^\]]+)\][^\n]*\n(?:(?!TASK ).*\n)*?changed: ",
+                                   again.output, re.MULTILINE))
+    expected = set() if now == address else {"gridcloud.arc_cluster.common : Write every cluster "
+                                             "node to /etc/hosts"}
+    assert changed_tasks == expected, (address, now, changed_tasks)
 
 
 def test_volume_data_survives_destroy_with_policy_keep(cluster):
