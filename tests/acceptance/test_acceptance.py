@@ -57,6 +57,25 @@ def job_state(run, frontend, job):
             int(re.search(r"Restarts=(\d+)", out).group(1)))
 
 
+def wait_for_job(run, frontend, job, done, timeout, what):
+    """Poll the job's (JobState, Restarts) until ``done`` of it is true."""
+    def check():
+        state = job_state(run, frontend, job)
+        return True if done(state) else state
+    wait_for(check, timeout, "job %s %s" % (job, what))
+
+
+def job_running_before_a_reboot(run, pick_worker, command):
+    """A --requeue job pinned to a worker, running: (inventory, frontend, worker, job id)."""
+    need_cluster(run)
+    need_reboots(run)
+    inventory = cluster(run)
+    frontend, worker = inventory.frontend, pick_worker(inventory.workers)
+    job = sbatch(run, frontend, grid_user(run), worker, command)
+    wait_for_job(run, frontend, job, lambda state: state[0] == "RUNNING", 300, "running")
+    return inventory, frontend, worker, job
+
+
 def wait_for(predicate, timeout, what):
     """Poll ``predicate`` until it returns True; fail with its last answer after ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -252,24 +271,19 @@ def test_a_second_create_changes_nothing(acceptance):
 
 def test_a_worker_reboot_loses_no_job(acceptance):
     """A worker rebooted under a running job: the job requeued and finished, the worker back"""
-    need_cluster(acceptance)
-    need_reboots(acceptance)
-    inventory = cluster(acceptance)
-    frontend, worker = inventory.frontend, inventory.workers[0]
-    user = grid_user(acceptance)
-    job = sbatch(acceptance, frontend, user, worker,
-                 "'sleep 90; hostname > /srv/grid/session/acceptance-reboot-$SLURM_JOB_ID'")
-    wait_for(lambda: job_state(acceptance, frontend, job)[0] == "RUNNING" or
-             job_state(acceptance, frontend, job), 300, "job %s running" % job)
+    _inventory, frontend, worker, job = job_running_before_a_reboot(
+        acceptance, lambda workers: workers[0],
+        "'sleep 90; hostname > /srv/grid/session/acceptance-reboot-$SLURM_JOB_ID'")
     reboot(acceptance, worker)
     # SLURM finds the node rebooted under the job, requeues the job (--requeue) and runs it again
-    wait_for(lambda: job_state(acceptance, frontend, job)[1] >= 1 or
-             job_state(acceptance, frontend, job), 900, "job %s requeued" % job)
-    wait_for(lambda: node_state(acceptance, frontend, worker).rstrip("*") in
-             ("idle", "mixed", "allocated") or node_state(acceptance, frontend, worker),
-             900, "%s back in SLURM" % worker)
-    wait_for(lambda: job_state(acceptance, frontend, job)[0] == "COMPLETED" or
-             job_state(acceptance, frontend, job), 900, "requeued job %s completed" % job)
+    wait_for_job(acceptance, frontend, job, lambda state: state[1] >= 1, 900, "requeued")
+
+    def worker_back():
+        state = node_state(acceptance, frontend, worker)
+        return True if state.rstrip("*") in ("idle", "mixed", "allocated") else state
+    wait_for(worker_back, 900, "%s back in SLURM" % worker)
+    wait_for_job(acceptance, frontend, job, lambda state: state[0] == "COMPLETED", 900,
+                 "completed after its requeue")
     assert acceptance.runner.on(
         frontend, "cat /srv/grid/session/acceptance-reboot-%s" % job) == worker
     test_the_shared_dirs_are_nfs_mounts_on_the_clients(acceptance)
@@ -277,24 +291,17 @@ def test_a_worker_reboot_loses_no_job(acceptance):
 
 def test_a_frontend_reboot_loses_no_job(acceptance):
     """The frontend rebooted under a running job: volumes, services and the job all come back"""
-    need_cluster(acceptance)
-    need_reboots(acceptance)
-    inventory = cluster(acceptance)
-    frontend, worker = inventory.frontend, inventory.workers[-1]
-    user = grid_user(acceptance)
-    job = sbatch(acceptance, frontend, user, worker,
-                 "'sleep 240; echo done > /srv/grid/session/acceptance-frontend-$SLURM_JOB_ID'")
-    wait_for(lambda: job_state(acceptance, frontend, job)[0] == "RUNNING" or
-             job_state(acceptance, frontend, job), 300, "job %s running" % job)
+    inventory, frontend, _worker, job = job_running_before_a_reboot(
+        acceptance, lambda workers: workers[-1],
+        "'sleep 240; echo done > /srv/grid/session/acceptance-frontend-$SLURM_JOB_ID'")
     reboot(acceptance, frontend)
     volumes = inventory.hostvars[frontend].get("gridcloud_node_volumes") or []
     for volume in volumes:
         if volume.get("mount"):
             assert acceptance.runner.on(
                 frontend, "findmnt -n -o TARGET %s" % volume["mount"]) == volume["mount"]
-    wait_for(lambda: job_state(acceptance, frontend, job)[0] == "COMPLETED" or
-             job_state(acceptance, frontend, job), 900,
-             "job %s completed across the frontend's reboot" % job)
+    wait_for_job(acceptance, frontend, job, lambda state: state[0] == "COMPLETED", 900,
+                 "completed across the frontend's reboot")
     assert acceptance.runner.on(
         frontend, "cat /srv/grid/session/acceptance-frontend-%s" % job) == "done"
     smoke = acceptance.runner.playbook("smoke")
