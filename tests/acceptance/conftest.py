@@ -60,8 +60,29 @@ class Result:
                        "failed": int(failed)}
                 for host, ok, changed, unreachable, failed in RECAP_RE.findall(self.output)}
 
+    def failure(self):
+        """The first failed task of a playbook's output, on one line: "<task> on <host>: <msg>"."""
+        lines = self.output.splitlines()
+        task = None
+        for number, line in enumerate(lines):
+            if line.startswith("TASK ["):
+                task = line[len("TASK ["):].split("]", 1)[0]
+            match = re.match(r"^(?:fatal|failed): \[([^\]]+)\]", line)
+            if match:
+                message = ""
+                for follow in lines[number + 1:number + 60]:
+                    stripped = follow.strip()
+                    if stripped.startswith(("msg:", "stderr:")):
+                        message = stripped.split(":", 1)[1].strip().strip("'\"")
+                        if stripped.startswith("msg:") and message not in ("", "non-zero return code"):
+                            break
+                return "%s on %s: %s" % (task, match.group(1), message[:300])
+        return None
+
     def tail(self, chars=4000):
-        return "%s\n(whole output: %s)" % (self.output[-chars:], self.log)
+        failure = self.failure()
+        head = "%s\n" % failure if failure else ""
+        return "%s%s\n(whole output: %s)" % (head, self.output[-chars:], self.log)
 
 
 class Runner:

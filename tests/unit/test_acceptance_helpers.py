@@ -83,3 +83,24 @@ def test_the_definition_must_be_given(monkeypatch, tmp_path):
     monkeypatch.setenv("GRIDCLOUD_DEFINITION", str(tmp_path / "none.yml"))
     with pytest.raises(pytest.UsageError, match="is not a file"):
         acceptance._definition()  # pylint: disable=protected-access
+
+
+def test_a_failed_playbook_is_summed_up_by_its_first_failed_task():
+    output = (
+        "TASK [gridcloud.arc_cluster.arc_ce : Check the certificate] ***\n"
+        "ok: [vm-frontend001]\n\n"
+        "TASK [gridcloud.arc_cluster.arc_ce : Make a test-CA certificate for grid] ***\n"
+        "fatal: [vm-frontend001]: FAILED! => \n"
+        "    changed: true\n"
+        "    msg: non-zero return code\n"
+        "    rc: 1\n"
+        "    stderr: '[ERROR] [Failed to access Test CA key. Error(2)]'\n\n"
+        "PLAY RECAP ***\n")
+    proc = type("Proc", (), {"returncode": 2, "stdout": output, "stderr": ""})()
+    result = acceptance.Result(proc, 1.0, "create.log")
+    assert result.failure() == (
+        "gridcloud.arc_cluster.arc_ce : Make a test-CA certificate for grid on vm-frontend001: "
+        "[ERROR] [Failed to access Test CA key. Error(2)]")
+    assert result.tail().splitlines()[0] == result.failure()
+    proc.stdout = "PLAY RECAP ***\n"
+    assert acceptance.Result(proc, 1.0, "create.log").failure() is None
