@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
 RECAP_RE = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)",
                       re.MULTILINE)
 
@@ -131,11 +132,13 @@ class Runner:
         return result
 
     def playbook(self, name, *extra, definition=None, timeout=7200):
-        """Run one of the collection's playbooks; the smoke test's results (when it ran) are
-        in ``result.smoke``: {"results": [{node, check, result, detail}], "failed": n, ...}."""
+        """Run one of the collection's playbooks (or a file of this suite: ``name.yml``); the
+        smoke test's results (when it ran) are in ``result.smoke``: {"results": [{node, check,
+        result, detail}], "failed": n, ...}."""
         smoke_file = self.report_dir / "logs" / ("%03d-%s-smoke.json" % (self.count + 1, name))
+        target = str(HERE / name) if name.endswith(".yml") else "gridcloud.arc_cluster.%s" % name
         result = self.run(name, "ansible-playbook", "-i", str(definition or self.definition),
-                          "gridcloud.arc_cluster.%s" % name,
+                          target,
                           "-e", "smoke_results_file=%s" % smoke_file, *extra, timeout=timeout,
                           stream=True)
         result.smoke = json.loads(smoke_file.read_text()) if smoke_file.exists() else None

@@ -13,6 +13,7 @@ import pytest
 from conftest import (FLAVOR, cluster_state, keypair, wait_volume, wipe)
 
 CLUSTER = "osh"
+PROVISION = "../acceptance/provision.yml"  # the provisioning play of create, alone
 VOLUME_GIB = 1
 
 
@@ -96,7 +97,7 @@ def assert_cluster(admin, cloud, current, expected_nodes):
 
 
 def test_create(playbook, write_definition, admin, cloud, state, remember):
-    result = playbook("provision.yml", write_definition(CLUSTER, nodes()))
+    result = playbook(PROVISION, write_definition(CLUSTER, nodes()))
     assert_ok(result, changed=True)
     current = state()
     assert_cluster(admin, cloud, current, ["osh-frontend001", "osh-compute001"])
@@ -104,7 +105,7 @@ def test_create(playbook, write_definition, admin, cloud, state, remember):
 
 
 def test_rerun_changes_nothing(playbook, write_definition, admin, cloud, state, remember):
-    result = playbook("provision.yml", write_definition(CLUSTER, nodes()))
+    result = playbook(PROVISION, write_definition(CLUSTER, nodes()))
     assert_ok(result, changed=False)
     current = state()
     assert_cluster(admin, cloud, current, ["osh-frontend001", "osh-compute001"])
@@ -112,7 +113,7 @@ def test_rerun_changes_nothing(playbook, write_definition, admin, cloud, state, 
 
 
 def test_scale_up(playbook, write_definition, admin, cloud, state, remember):
-    result = playbook("provision.yml", write_definition(CLUSTER, nodes(compute_count=2)))
+    result = playbook(PROVISION, write_definition(CLUSTER, nodes(compute_count=2)))
     assert_ok(result, changed=True)
     current = state()
     assert_cluster(admin, cloud, current, ["osh-frontend001", "osh-compute001", "osh-compute002"])
@@ -124,13 +125,13 @@ def test_scale_down(playbook, write_definition, admin, cloud, state, remember):
     """A lower count: create refuses (surplus nodes), the resize path removes the highest index
     and its volume follows its policy (scratch: delete)."""
     definition = write_definition(CLUSTER, nodes(compute_count=1))
-    refused = playbook("provision.yml", definition)
+    refused = playbook(PROVISION, definition)
     assert refused.rc != 0, str(refused)
     assert "osh-compute002 exist but the definition no longer asks for them" in refused.flat, \
         str(refused)
     assert "osh-compute002" in state()["servers"]
 
-    result = playbook("provision.yml", definition, "-e", "cluster_remove_surplus=true")
+    result = playbook(PROVISION, definition, "-e", "cluster_remove_surplus=true")
     assert_ok(result, changed=True)
     current = state()
     assert_cluster(admin, cloud, current, ["osh-frontend001", "osh-compute001"])
@@ -155,7 +156,7 @@ def test_destroy_keeping_volumes(playbook, write_definition, admin, cloud, state
 
 def test_create_again_adopts_kept_volumes(playbook, write_definition, admin, cloud, state,
                                           remember):
-    result = playbook("provision.yml", write_definition(CLUSTER, nodes()))
+    result = playbook(PROVISION, write_definition(CLUSTER, nodes()))
     assert_ok(result, changed=True)
     current = state()
     assert_cluster(admin, cloud, current, ["osh-frontend001", "osh-compute001"])
@@ -192,7 +193,7 @@ def assert_nothing_left(current, cloud):
 
 
 def test_missing_flavor(playbook, write_definition, bad_state, cloud):
-    result = playbook("provision.yml",
+    result = playbook(PROVISION,
                       write_definition(BAD, nodes(flavor="no.such.flavor"), "missing-flavor.yml"))
     assert result.rc != 0, str(result)
     assert ("flavor no.such.flavor (kind compute) does not exist in the cloud; list them with "
@@ -205,7 +206,7 @@ def test_volume_over_quota(playbook, write_definition, bad_state, cloud, admin, 
     limit = 5
     admin.block_storage.update_quota_set(project_id, gigabytes=limit)
     try:
-        result = playbook("provision.yml", write_definition(
+        result = playbook(PROVISION, write_definition(
             BAD, nodes(frontend_volume_size="%dGiB" % (limit + 3)), "over-quota.yml"))
     finally:
         admin.block_storage.update_quota_set(project_id, gigabytes=before.gigabytes)
