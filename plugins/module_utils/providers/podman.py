@@ -8,8 +8,8 @@ on a private podman network. A volume is a sparse file on a loop device, handed 
 a block device node at ``/dev/disk/by-id/gridcloud-<volume>``. The node's cgroup allows loop
 devices (``b 7:* rwm``) and it has CAP_SYS_ADMIN, so the volumes role can mkfs and mount it.
 The device nodes live on the host, in ``<volume_dir>/<cluster>/devices/<node>``, bind-mounted
-at ``/dev/disk/by-id``: they outlive a restart of the container, so its fstab mounts the volumes
-again at boot. Starting a node first makes them match the loop devices that hold the node's
+at ``/dev/disk/by-id``: they outlive a restart of the container, so the volumes role's mount
+units (systemd in a container ignores fstab's block devices) mount the volumes again at boot. Starting a node first makes them match the loop devices that hold the node's
 volumes now (one whose loop device is gone is removed, never left pointing at another volume).
 
 Every podman call goes through ``runner(args) -> (rc, stdout, stderr)``, so modules pass
@@ -483,16 +483,15 @@ class PodmanProvider(Provider):
                                            "attaching %s to a loop device" % path)
                 loop = out.strip()
         devices = self.device_dir(cluster, node)
+        minor = os.minor(os.stat(loop).st_rdev) if loop is not None else None
         if loop is not None and os.path.isdir(devices):
             # the node has its device dir on the host (nodes made before it had none)
-            minor = os.minor(os.stat(loop).st_rdev)
             host_path = os.path.join(devices, os.path.basename(device))
             if self._host_device(host_path) != (LOOP_MAJOR, minor):
                 changed = True
                 if not check_mode:
                     self._make_host_device(host_path, LOOP_MAJOR, minor)
         elif loop is not None:
-            minor = os.minor(os.stat(loop).st_rdev)
             present = self._device_in_node(node, device)
             if present != (LOOP_MAJOR, minor):
                 changed = True
