@@ -22,12 +22,17 @@ demo-destroy:     ## remove the local cluster (volumes follow their policy)
 test: setup       ## everything CI runs: lint, unit tests, integration tests, molecule
 	$(MAKE) lint unit integration molecule
 
-lint:
+# ansible-lint (production profile), then the ecosystem's own checks on a copy of the collection
+# laid out as ansible-test wants it, next to only the collections galaxy.yml declares
+# (tools/ansible-test.sh): ansible-test sanity and antsibull-docs lint-collection-docs.
+lint:             ## ansible-lint, ansible-test sanity, antsibull-docs lint (tools/ansible-test.sh)
 	$(ENV) ansible-lint --profile production
 	$(ENV) ansible-playbook --syntax-check -i $(DEFINITION) playbooks/create.yml playbooks/destroy.yml
+	$(ENV) tools/ansible-test.sh sanity
+	$(ENV) tools/ansible-test.sh docs
 
-unit:
-	$(ENV) python -m pytest -q tests/unit
+unit:             ## ansible-test units on the same copy (tests/unit)
+	$(ENV) tools/ansible-test.sh units
 
 integration:
 	$(ENV) python -m pytest -q -rs tests/integration

@@ -1,6 +1,6 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark of the local provider: how long the playbooks take, and what they cost over apt.
 
 Not a test: it asserts nothing about speed, it measures and prints. Run it on an otherwise idle
@@ -163,7 +163,7 @@ def table(results, workers):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--workers", type=int, default=2,
                         help="workers of the cluster for create, rerun, add worker, apt floor")
     parser.add_argument("--scale", type=int, nargs="*", default=[2, 4, 8],

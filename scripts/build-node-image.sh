@@ -16,11 +16,10 @@ case "$release" in
 esac
 mirror=${GRIDCLOUD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 image=${GRIDCLOUD_IMAGE_NAME:-localhost/gridcloud-node}
-here=$(cd "$(dirname "$0")" && pwd)
 
 # Packages on top of minbase. Everything else a role needs is installed by the role itself.
 packages=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,iputils-ping,procps,ca-certificates,util-linux,mount,less,sudo,locales
-recipe_hash=$(cat "$0" | sha256sum | cut -c1-12)
+recipe_hash=$(sha256sum "$0" | cut -c1-12)
 tag="$release-$recipe_hash"
 
 if [ -z "${GRIDCLOUD_FORCE_REBUILD:-}" ] && podman image exists "$image:$tag"; then

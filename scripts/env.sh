@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Source this file to work with the collection from this checkout:
 #   . scripts/env.sh
 # It puts the venv first on PATH, points podman at the project's containers.conf and ansible at

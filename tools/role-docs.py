@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write each role's variable tables into its README from its meta/argument_specs.yml.
 
 For every entry point of a role, a Markdown table of its options (variable, type, default,
@@ -85,7 +85,14 @@ def markup(text):
         elif name == "L":
             label, _comma, url = content.partition(",")
             out.append("[%s](%s)" % (plain(label.strip()), url.strip()))
-        else:  # C, V, O, RV, E, M, P
+        elif name in ("O", "RV"):
+            # O(fqcn#role:entry_point:option=value) names another entry point's option: the
+            # README shows the option, as ansible-doc does.
+            option, equals, value = content.partition("=")
+            if "#" in option:
+                option = option.rsplit(":", 1)[-1]
+            out.append(code(option + equals + value))
+        else:  # C, V, E, M, P
             out.append(code(content))
     out.append(plain(text[pos:]))
     return " ".join("".join(out).split())
@@ -130,7 +137,7 @@ def option_rows(options, prefix=""):
         if spec.get("choices"):
             text += " Choices: %s." % ", ".join(code(str(choice)) for choice in spec["choices"])
         rows.append("| %s | %s | %s | %s |" % (cell(code(prefix + name)), cell(type_name(spec)),
-                                              cell(default_text(spec)), cell(text.strip())))
+                                               cell(default_text(spec)), cell(text.strip())))
         if spec.get("options"):
             sub = prefix + name + ("[]." if spec.get("type") == "list" else ".")
             rows += option_rows(spec["options"], sub)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ name: key_value
 short_description: Render a mapping as the lines of a key=value configuration file
 version_added: "0.6.0"
 author:
-  - gridcloud.arc_cluster contributors
+  - gridcloud.arc_cluster contributors (!UNKNOWN)
 description:
   - Turns a mapping into C(key=value) lines, one per key, for configuration files such as
     C(slurm.conf), C(cgroup.conf), C(slurmdbd.conf), CVMFS's C(default.local), the sections of a

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The cluster definition: its schema, its validation and its normal form.
 
 A definition is checked completely before anything is created. Every problem is reported
@@ -131,7 +131,6 @@ def check_size(value, field, example, problems):
         parse_size(value)
     except ValueError:
         problems.append("%s: %r is not a size; write for example %s" % (field, value, example))
-
 
 
 def _check_mapping(value, path, problems):

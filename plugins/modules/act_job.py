@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ description:
   - With the default O(downloadfiles) aCT downloads the outputs the job description declares
     (C(outputfiles)) into C(<tmp.dir>/<ARC job id>); RV(outputs) lists them.
 author:
-  - gridcloud.arc_cluster contributors
+  - gridcloud.arc_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - gridcloud.arc_cluster.job
 options:
@@ -80,6 +80,7 @@ attributes:
     description: Checks aCT, its configuration, the site and the job description; inserts nothing.
   diff_mode:
     support: none
+    description: A job inserted into aCT is not a file or setting a diff could show; the result has its aCT ID, state and outputs.
 notes:
   - Needs aCT installed in O(venv), for example by the C(gridcloud.arc_cluster.act) role.
   - "Final states: C(done) (fetched), C(donefailed), C(failed), C(cancelled), C(lost). aCT's
@@ -194,7 +195,7 @@ request = json.load(sys.stdin)
 
 def answer(**data):
     json.dump(data, sys.stdout, default=str)
-    sys.exit(0)
+    raise SystemExit(0)
 
 try:
     from act.common.aCTConfig import aCTConfigARC
@@ -260,7 +261,7 @@ class ActJob(JobModule):
         python = os.path.join(self.params["venv"], "bin", "python")
         if not os.path.exists(python):
             raise JobError("aCT's venv %s has no bin/python: is aCT installed on this host "
-                              "(the act role with act_install_source git or path)?" % self.params["venv"])
+                           "(the act role with act_install_source git or path)?" % self.params["venv"])
         request["config"] = self.params["config"]
         env = {"ACTCONFIGARC": self.params["config"], "VIRTUAL_ENV": self.params["venv"]}
         rc, out, err = self.ansible.run_command([python, "-c", HELPER], data=json.dumps(request),
@@ -276,7 +277,7 @@ class ActJob(JobModule):
             raise JobError("the job description is not valid xRSL: %s" % answer["msg"])
         if kind == "db":
             raise JobError("cannot use aCT's database (is MariaDB running, are the tables made by "
-                              "actbootstrap?): %s" % answer["msg"])
+                           "actbootstrap?): %s" % answer["msg"])
         if kind:
             raise JobError(answer.get("msg") or kind)
         return answer
@@ -288,7 +289,7 @@ class ActJob(JobModule):
         rc, out, _err = self.ansible.run_command(["systemctl", "is-active", service])
         if rc != 0:
             raise JobError("aCT is not running (systemctl is-active %s: %s): start it with "
-                              "systemctl start %s, or run the act role" % (service, out.strip() or "unknown", service))
+                           "systemctl start %s, or run the act role" % (service, out.strip() or "unknown", service))
 
     def clusterlist(self, sites):
         endpoints = dict((name, (url or "").rstrip("/")) for name, url in sites.items())
@@ -297,7 +298,7 @@ class ActJob(JobModule):
             site = self.params["site"]
             if site not in endpoints:
                 raise JobError("site %s is unknown to aCT; its sites are: %s. Add it to act_sites "
-                                  "(the act role) or name one of those." % (site, known))
+                               "(the act role) or name one of those." % (site, known))
             return ["%s/%s" % (endpoints[site], self.params["queue"])]
         entries = [entry.strip().rstrip("/") for entry in self.params["clusterlist"] if entry.strip()]
         if not entries:
@@ -305,7 +306,7 @@ class ActJob(JobModule):
         for entry in entries:
             if not any(entry == url or entry.startswith(url + "/") for url in endpoints.values()):
                 raise JobError("cluster %s is not under the endpoint of a site aCT knows (%s): aCT "
-                                  "would never submit the job. Add the site to act_sites." % (entry, known))
+                               "would never submit the job. Add the site to act_sites." % (entry, known))
         return entries
 
     def describe(self, job, tmpdir):
@@ -366,9 +367,10 @@ class ActJob(JobModule):
         failed = self.result["state"] != "done" or self.result["exit_code"] not in (0, None)
         if failed and self.params["fail_on_job_failure"]:
             raise JobError("aCT job %s ended %s (ARC state %s, exit code %s)%s"
-                              % (act_id, self.result["state"], self.result["arc_state"],
-                                 self.result["exit_code"],
-                                 ": " + self.result["job_error"] if self.result.get("job_error") else ""))
+                           % (act_id, self.result["state"], self.result["arc_state"],
+                              self.result["exit_code"],
+                              ": " + self.result["job_error"] if self.result.get("job_error") else ""))
+
 
 def main():
     ActJob()()

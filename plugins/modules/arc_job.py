@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ description:
   - "ARC 7's clients print C(ERROR: INTERNALClient is not initialized) on many calls; the module
     ignores that line and judges by exit codes and job states."
 author:
-  - gridcloud.arc_cluster contributors
+  - gridcloud.arc_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - gridcloud.arc_cluster.job
 options:
@@ -70,6 +70,7 @@ attributes:
     description: Checks the arguments and the proxy; submits nothing.
   diff_mode:
     support: none
+    description: A job submitted to the CE is not a file or setting a diff could show; the result has its ID, state and outputs.
 notes:
   - Needs the ARC client tools (C(arcsub), C(arctest), C(arcstat), C(arcget), C(arcproxy)) on the target,
     for the INTERNAL interface also C(nordugrid-arc-plugins-internal).
@@ -344,8 +345,8 @@ class ArcJob(JobModule):
         match = RESULTS_RE.search(out)
         if rc != 0 or not match:
             raise JobError("arcget could not fetch the outputs of job %s into %s: %s"
-                              % (job_id, dest, meaningful(out + "\n" + err).replace("\n", " ")
-                                 or "rc=%s" % rc))
+                           % (job_id, dest, meaningful(out + "\n" + err).replace("\n", " ")
+                              or "rc=%s" % rc))
         output_dir = os.path.normpath(os.path.join(dest, match.group(1)))
         self.result["output_dir"] = output_dir
         self.result["outputs"] = self.files_under(output_dir)
@@ -389,8 +390,9 @@ class ArcJob(JobModule):
         failed = self.result["state"] != "Finished" or self.result["exit_code"] not in (0, None)
         if failed and self.params["fail_on_job_failure"]:
             raise JobError("job %s ended %s with exit code %s%s"
-                              % (job_id, self.result["state"], self.result["exit_code"],
-                                 ": " + fields["Job Error"] if fields.get("Job Error") else ""))
+                           % (job_id, self.result["state"], self.result["exit_code"],
+                              ": " + fields["Job Error"] if fields.get("Job Error") else ""))
+
 
 def main():
     ArcJob()()

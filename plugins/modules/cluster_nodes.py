@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ description:
   - Volumes are handled by M(gridcloud.arc_cluster.cluster_volume); this module never deletes
     volume data.
 author:
-  - gridcloud.arc_cluster contributors
+  - gridcloud.arc_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - gridcloud.arc_cluster.provider
 options:
@@ -92,6 +92,7 @@ attributes:
     description: Predicts which nodes would be created, started and removed; changes nothing.
   diff_mode:
     support: none
+    description: The result lists the nodes created, started or removed (RV(created), RV(started), RV(removed)) instead of a diff.
 notes:
   - The podman provider needs podman configured for the host, see C(scripts/containers.conf)
     and C(CONTAINERS_CONF).

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ description:
     it is available.
   - This module never formats anything and never shrinks a volume.
 author:
-  - gridcloud.arc_cluster contributors
+  - gridcloud.arc_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - gridcloud.arc_cluster.provider
 options:
@@ -63,6 +63,7 @@ attributes:
     description: Predicts the change; creates, attaches and deletes nothing.
   diff_mode:
     support: none
+    description: The result says what was made or attached instead of a diff.
 seealso:
   - module: gridcloud.arc_cluster.cluster_nodes
 """

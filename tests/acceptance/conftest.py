@@ -163,7 +163,7 @@ class Runner:
         answer = self.module(host, "ansible.builtin.shell", command, timeout=timeout)
         assert answer.get("rc") == 0 and not answer.get("unreachable"), \
             "on %s: %s -> %s" % (host, command, {k: answer.get(k) for k in
-                                                   ("rc", "msg", "stdout", "stderr")})
+                                                 ("rc", "msg", "stdout", "stderr")})
         return answer["stdout"].strip()
 
     def variables(self, *names):

@@ -121,7 +121,7 @@ def test_the_cluster_does_not_exist_yet(acceptance):
         acceptance.refused = True
         pytest.fail("the provider could not be asked which nodes exist, so the run cannot tell "
                     "whether cluster %s exists: %s" % (acceptance.cluster,
-                                                        " ".join(inventory.warnings)))
+                                                       " ".join(inventory.warnings)))
     existing = inventory.active + inventory.group("gridcloud_surplus")
     if existing:
         acceptance.refused = True

@@ -15,13 +15,13 @@ from conftest import check_with_inventory
 PLAYBOOK = os.path.join(os.path.dirname(__file__), "arc_validation", "playbook.yml")
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3"}
 EXPORTS = ["/srv/grid/session", "/srv/grid/cache", "/srv/grid/runtime", "/home"]
-PARTITIONS = [{"name": "main", "default": True}]
+PARTITIONS = ({"name": "main", "default": True},)
 FIRST_CHANGE = "Install A-REX"
 
 
 def run(tmp_path, extra_vars=None, exports=None, partitions=PARTITIONS):
     nfs_vars = dict(LOCAL, nfs_server_exported_paths=EXPORTS if exports is None else exports)
-    slurm_vars = {} if partitions is None else {"slurm_cluster_partitions": partitions}
+    slurm_vars = {} if partitions is None else {"slurm_cluster_partitions": list(partitions)}
     inventory = {"all": {"children": {
         "arc_ce": {"hosts": {"ce1": dict(LOCAL)}},
         "slurm_controller": {"hosts": {"ce1": slurm_vars}},

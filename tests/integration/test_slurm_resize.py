@@ -101,7 +101,7 @@ def running_job(scaled_out):
                         "--wrap='sleep 45'" % NEW_WORKER)
     assert job.returncode == 0, job.stderr
     job_id = job.stdout.strip()
-    for _ in range(30):
+    for _attempt in range(30):
         state = on_controller("squeue --noheader --jobs=%s --format=%%T" % job_id).stdout.strip()
         if state == "RUNNING":
             return job_id

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """An in-memory ARC client (arcproxy, arcsub, arcstat, arcget) for the arc_job module's tests.
 
 The texts are those the ARC 7.0 clients of Debian 13 printed on a molecule node (mode internal

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """An OpenStack cloud as HTTP responses, for the real openstacksdk (through requests-mock).
 
 ``FakeCloud`` registers, on a ``requests_mock.Mocker``, a Keystone v3 (version document and a
@@ -17,7 +17,6 @@ unseen. ``history`` is requests-mock's list of every request, for the check-mode
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import itertools
 import json
@@ -59,11 +58,11 @@ def _not_found(what):
                         "message": "%s not found" % what})
 
 
-@contextlib.contextmanager
 def fake_cloud(monkeypatch):
     """A FakeCloud behind requests-mock; no OS_* variable or clouds.yaml of the host used.
 
-    On leaving, fails when a request was made that FakeCloud does not model."""
+    A generator for fixtures (``yield from fake_cloud(monkeypatch)``); at the fixture's teardown
+    it fails when a request was made that FakeCloud does not model."""
     for name in list(os.environ):
         if name.startswith("OS_"):
             monkeypatch.delenv(name)
@@ -329,7 +328,7 @@ class FakeCloud:
             "addresses": {net["name"]: [{"addr": address or "10.0.0.%d" % number, "version": 4,
                                          "OS-EXT-IPS:type": "fixed",
                                          "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:%02x"
-                                                                   % number}]},
+                                         % number}]},
             "key_name": spec.get("key_name"),
             "security_groups": spec.get("security_groups") or [],
             "tenant_id": PROJECT, "user_id": "user-id", "hostId": "host",
@@ -411,7 +410,7 @@ class FakeCloud:
             action = next(iter(body))
             server["status"] = {"os-start": "ACTIVE", "unpause": "ACTIVE",
                                 "resume": "ACTIVE", "os-stop": "SHUTOFF"}.get(action,
-                                                                             server["status"])
+                                                                              server["status"])
             return 202, None
         if rest[:1] == ["os-volume_attachments"]:
             if method == "POST" and len(rest) == 1:

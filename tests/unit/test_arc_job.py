@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The arc_job module against FakeArc (outputs recorded from ARC 7.0 on a molecule node)."""
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def test_internal_job_runs_and_its_output_comes_back(ansible_module, fake_arc, c
 
 
 def test_rest_exit_code_and_job_error_come_from_arcstat(ansible_module, fake_arc, clock,
-                                                       tmp_path):
+                                                        tmp_path):
     fake_arc.next_jobs.append(FakeJob(REST_ID, ["Accepted", "Running", "Failed"], exit_code=3,
                                       job_error="LRMS error: (3) Job failed",
                                       outputs={"out.txt": "failing\n"}))
@@ -131,7 +131,7 @@ def test_internal_nonzero_exit_is_a_failure_unless_asked_not_to(ansible_module, 
 
 
 def test_exit_code_unknown_when_the_control_dir_is_not_readable(ansible_module, fake_arc, clock,
-                                                               tmp_path):
+                                                                tmp_path):
     fake_arc.next_jobs.append(FakeJob(INTERNAL_ID, ["Finished"]))
     result = ansible_module(arc_job.main, {"xrsl": HELLO, "arc_conf": str(tmp_path / "missing")})
     assert result["state"] == "Finished"

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests of plugins/modules/cluster_volume.py against an in-memory podman and losetup.
 
 The backing files are real (sparse, under tmp_path); the loop devices and the device nodes in
@@ -341,7 +341,7 @@ def device_dir(volume_dir):
 
 
 def test_the_device_node_is_made_in_the_nodes_device_dir_on_the_host(podman, volume_dir,
-                                                                      device_dir):
+                                                                     device_dir):
     result = run_module(main, volume_args(volume_dir))
 
     assert result["changed"] is True

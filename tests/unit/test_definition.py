@@ -1,12 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests of plugins/module_utils/definition.py."""
 
 from __future__ import annotations
 
 import copy
-import os
 
 
 import pytest
@@ -596,7 +595,7 @@ def test_malformed_definition_names_the_field(mutate, path, hint, tmp_path):
 def test_negative_count_is_reported_with_the_controller_problem():
     data = full_definition()
     negative_count_does_not_hide_second_controller(data)
-    problems, _ = problems_of(data)
+    problems = problems_of(data)[0]
     assert any(p.startswith("cluster.nodes.backup.count: -1 is not a whole number")
                for p in problems), problems
 
@@ -615,7 +614,7 @@ def test_definition_without_cluster_key(data):
 def test_invalid_cluster_names(name):
     data = minimal_definition()
     data["cluster"]["name"] = name
-    problems, _ = problems_of(data)
+    problems = problems_of(data)[0]
     assert len(problems) == 1
     assert problems[0].startswith("cluster.name: required; lower-case letters")
     assert "(got %r)" % (name,) in problems[0]
@@ -625,7 +624,7 @@ def test_invalid_cluster_names(name):
 def test_reserved_kind_names(kind):
     data = minimal_definition()
     data["cluster"]["nodes"][kind] = {"count": 1}
-    problems, _ = problems_of(data)
+    problems = problems_of(data)[0]
     assert any(p.startswith("cluster.nodes.%s:" % kind) for p in problems), problems
 
 
@@ -633,7 +632,7 @@ def test_reserved_kind_names(kind):
 def test_reserved_mounts(mount):
     data = full_definition()
     _volume(data)["mount"] = mount
-    problems, _ = problems_of(data)
+    problems = problems_of(data)[0]
     assert len(problems) == 1
     assert problems[0].startswith("cluster.nodes.frontend.volumes[0].mount:")
     assert "is a system directory" in problems[0]
@@ -653,7 +652,7 @@ def test_shared_dirs_are_normalised():
 def test_bad_shared_dir(shared, message):
     data = minimal_definition()
     data["cluster"]["podman"] = {"shared_dirs": [shared]}
-    problems, _ = problems_of(data)
+    problems = problems_of(data)[0]
     assert len(problems) == 1
     assert problems[0].startswith("cluster.podman.shared_dirs[0]:")
     assert message in problems[0]
@@ -662,7 +661,7 @@ def test_bad_shared_dir(shared, message):
 def test_shared_dirs_must_be_a_list():
     data = minimal_definition()
     data["cluster"]["podman"] = {"shared_dirs": "/srv/grid"}
-    problems, _ = problems_of(data)
+    problems = problems_of(data)[0]
     assert problems == ["cluster.podman.shared_dirs: must be a list of absolute paths such as "
                         "[/srv/shared] (got '/srv/grid')"]
 
@@ -670,7 +669,7 @@ def test_shared_dirs_must_be_a_list():
 def test_nested_shared_dirs_are_refused():
     data = minimal_definition()
     data["cluster"]["podman"] = {"shared_dirs": ["/srv/grid", "/srv/grid/session"]}
-    problems, _ = problems_of(data)
+    problems = problems_of(data)[0]
     assert len(problems) == 1
     assert problems[0].startswith("cluster.podman.shared_dirs[1]: /srv/grid/session is inside")
 
@@ -680,7 +679,7 @@ def test_shared_dir_overlapping_a_volume_is_refused(shared):
     data = full_definition()
     _volume(data)["mount"] = "/srv/shared"
     data["cluster"]["podman"] = {"shared_dirs": [shared]}
-    problems, _ = problems_of(data)
+    problems = problems_of(data)[0]
     assert len(problems) == 1
     assert problems[0].startswith("cluster.nodes.frontend.volumes[0].mount: /srv/shared overlaps "
                                   "the shared dir %s" % shared)
@@ -690,7 +689,7 @@ def test_shared_dir_overlapping_a_volume_is_refused(shared):
 def test_single_node_groups(group):
     data = minimal_definition()
     data["cluster"]["nodes"]["frontend"] = {"count": 2, "groups": [group]}
-    problems, _ = problems_of(data)
+    problems = problems_of(data)[0]
     assert problems == ["cluster.nodes: group %s would have 2 nodes (kinds frontend); it must "
                         "have at most one, so give that kind count 1" % group]
 
@@ -698,7 +697,7 @@ def test_single_node_groups(group):
 def test_openstack_without_flavor_reports_each_kind():
     data = full_definition()
     data["cluster"]["provider"] = "openstack"
-    problems, _ = problems_of(data)
+    problems = problems_of(data)[0]
     assert sorted(p.split(":")[0] for p in problems) == [
         "cluster.nodes.compute.resources.flavor",
         "cluster.nodes.frontend.resources.flavor",
@@ -786,7 +785,7 @@ def test_hook_that_is_a_directory_is_rejected(tmp_path):
     (tmp_path / "hooks").mkdir()
     data = minimal_definition()
     data["cluster"]["hooks"] = {"after": ["hooks"]}
-    problems, _ = problems_of(data, base_dir=str(tmp_path))
+    problems = problems_of(data, base_dir=str(tmp_path))[0]
     assert len(problems) == 1
     assert problems[0].startswith("cluster.hooks.after[0]: playbook %s does not exist"
                                   % (tmp_path / "hooks"))
@@ -806,7 +805,7 @@ def test_inventory_plugin_key_is_allowed():
 def test_planned_nodes():
     nodes = planned_nodes(validate_definition(full_definition()))
     assert [n["name"] for n in nodes] == ["demo-frontend001", "demo-compute001",
-                                           "demo-compute002"]
+                                          "demo-compute002"]
     assert [(n["kind"], n["index"]) for n in nodes] == [("frontend", 1), ("compute", 1),
                                                         ("compute", 2)]
     assert nodes[0]["groups"] == ["slurm_controller", "nfs_server", "arc_ce", "act"]
@@ -858,7 +857,7 @@ def test_every_registered_provider_has_a_settings_block_in_the_normal_form():
 def test_an_unknown_provider_names_every_registered_one():
     data = minimal_definition()
     data["cluster"]["provider"] = "vmware"
-    problems, _ = problems_of(data)
+    problems = problems_of(data)[0]
     assert problems == ["cluster.provider: 'vmware' is not a provider; use "
                         + ", ".join("%s (%s)" % (name, PROVIDERS[name][1])
                                     for name in PROVIDER_NAMES)]

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests of plugins/plugin_utils/definition_file.py: the one reader of a definition file.
 
 It reads with Ansible's own DataLoader (as the inventory plugin does), refuses duplicated keys,
@@ -46,7 +46,6 @@ def loader():
 
 def read(path):
     return read_definition(path, loader())
-
 
 
 FULL_YAML = """\

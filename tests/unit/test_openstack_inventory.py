@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The inventory plugin with provider openstack: nodes from the servers' metadata, same groups.
 
 The cloud is fake_openstack_api.py's, spoken to by the real openstacksdk over requests-mock.
@@ -21,8 +21,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.inventory.cluster import 
 
 @pytest.fixture
 def cloud(monkeypatch):
-    with fake_cloud(monkeypatch) as fake:
-        yield fake
+    yield from fake_cloud(monkeypatch)
 
 
 def definition_file(tmp_path, compute_count=2):

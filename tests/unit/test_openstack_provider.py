@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The openstack provider through cluster_nodes and cluster_volume, with the real openstacksdk.
 
 The SDK talks HTTP to the cloud of fake_openstack_api.py (requests-mock): Keystone v3 with a
@@ -52,8 +52,7 @@ class FakeSocket:
 @pytest.fixture
 def cloud(ansible_module, monkeypatch):  # pylint: disable=unused-argument
     """A FakeCloud behind requests-mock (fake_openstack_api.fake_cloud)."""
-    with fake_cloud(monkeypatch) as fake:
-        yield fake
+    yield from fake_cloud(monkeypatch)
 
 
 @pytest.fixture

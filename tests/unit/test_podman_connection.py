@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The podman connection: the podman calls it makes for commands, modules and files.
 
 The podman command itself is replaced by a recorder (the plugin builds its argument lists and
@@ -56,7 +56,7 @@ def test_a_file_is_streamed_into_the_node(connection, tmp_path):
     source = tmp_path / "module.py"
     source.write_bytes(b"payload\x00\xff")
     connection.put_file(str(source), "/root/.ansible/tmp/a b/module.py")
-    (cmd, args, data, _), = connection._podman.calls  # pylint: disable=protected-access
+    (cmd, args, data, _kwargs), = connection._podman.calls  # pylint: disable=protected-access
     assert cmd == ["exec", "--interactive"]
     assert args == ["sh", "-c", "cat > '/root/.ansible/tmp/a b/module.py'"]
     assert data == b"payload\x00\xff"

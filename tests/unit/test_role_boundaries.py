@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Roles stand alone: no role reads another role's files, and roles are used only through the
 entry points they declare.
 
@@ -125,7 +125,7 @@ def use_violations(user, path, data):
         if tasks_from is not None and tasks_from not in entry_points(target):
             found.append("%s: tasks_from %s of role %s is not an entry point of its "
                          "meta/argument_specs.yml (%s)" % (path, tasks_from, target,
-                                                            ", ".join(sorted(entry_points(target))) or "none"))
+                                                           ", ".join(sorted(entry_points(target))) or "none"))
         for key in PRIVATE_FROM:
             if key in args:
                 found.append("%s: %s %s reads role %s's internals" % (path, key, args[key], target))

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The roles' variable documentation cannot drift.
 
 - Each role's README holds the variable tables tools/role-docs.py makes from its
@@ -112,6 +112,8 @@ def test_markup_is_rendered_as_markdown():
         "See [the docs](https://example.org) and <https://example.org/x>.")
     assert render("A <placeholder> and C(<kept>), I and C alone") == (
         "A &lt;placeholder&gt; and `<kept>`, I and C alone")
+    assert render("Default O(ns.c.role#role:main:opt_a=1) or O(ns.c.m#module:opt_b)") == (
+        "Default `opt_a=1` or `opt_b`")
 
 
 def test_a_table_row_per_option_with_sub_options_and_pipes_escaped():

@@ -13,7 +13,7 @@ import shlex
 
 import pytest
 
-from gridcloud_molecule import node, run_module, run_playbook
+from gridcloud_molecule import run_module, run_playbook
 
 testinfra_hosts = ["mol-frontend001"]
 

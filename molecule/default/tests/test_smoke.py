@@ -51,21 +51,21 @@ def broken_run(tmp_path_factory):
 
 
 def test_a_job_that_cannot_run_on_a_worker_fails_the_slurm_check(broken_run):
-    checks, _ = broken_run
+    checks = broken_run[0]
     assert checks[(FRONTEND, "SLURM job on %s" % WORKERS[0])][0] == "passed"
     result, detail = checks[(FRONTEND, "SLURM job on %s" % WORKERS[1])]
     assert result == "failed" and detail.startswith("sbatch rc="), detail
 
 
 def test_a_dir_the_nodes_do_not_share_fails_the_shared_dir_check(broken_run):
-    checks, _ = broken_run
+    checks = broken_run[0]
     result, detail = checks[(FRONTEND, "shared dir from %s" % WORKERS[0])]
     assert result == "failed", detail
     assert "missing (the dir is not shared with the worker?)" in detail
 
 
 def test_a_stopped_arex_fails_the_arc_check(broken_run):
-    checks, _ = broken_run
+    checks = broken_run[0]
     result, detail = checks[(FRONTEND, "ARC job (ARCREST interface)")]
     assert result == "failed", detail
     assert detail.startswith("A-REX is inactive"), detail

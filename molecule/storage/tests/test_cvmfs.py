@@ -65,8 +65,8 @@ def test_unreachable_cern_repository_fails_naming_the_install_variable():
 
 def test_unreachable_local_repository_fails_naming_the_install_variable():
     rc, output = run_playbook("apply-cvmfs.yml",
-        "-e", "cvmfs_install_failure=fail", "-e", "cvmfs_install_source=local",
-        "-e", "cvmfs_local_apt_repository='deb [trusted=yes] http://127.0.0.1:9/cvmfs ./'")
+                              "-e", "cvmfs_install_failure=fail", "-e", "cvmfs_install_source=local",
+                              "-e", "cvmfs_local_apt_repository='deb [trusted=yes] http://127.0.0.1:9/cvmfs ./'")
     assert rc != 0
     assert "could not be installed from cvmfs_install_source=local" in output
     assert "http://127.0.0.1:9/cvmfs" in output
@@ -74,7 +74,7 @@ def test_unreachable_local_repository_fails_naming_the_install_variable():
 
 def test_preinstalled_without_the_package_fails_naming_the_install_variable():
     rc, output = run_playbook("apply-cvmfs.yml", "-e", "cvmfs_install_failure=fail",
-                            "-e", "cvmfs_install_source=preinstalled")
+                              "-e", "cvmfs_install_source=preinstalled")
     assert rc != 0
     assert ("cvmfs_install_source is preinstalled but the package cvmfs is not installed on "
             "molst-node001") in output

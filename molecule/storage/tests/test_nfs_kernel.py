@@ -83,7 +83,7 @@ def test_changed_exports_are_reloaded_not_restarted(host):
     exports = SCENARIO_EXPORTS + [{"path": "/srv/data/extra", "clients": ["192.0.2.9"]}]
     try:
         rc, output = run_playbook("apply-nfs-server.yml", "-e",
-                                    json.dumps({"nfs_server_exports": exports}))
+                                  json.dumps({"nfs_server_exports": exports}))
         assert rc == 0, output
         assert "RUNNING HANDLER [gridcloud.arc_cluster.nfs_server : Reload NFS exports]" in output
         extra = applied(host).get("/srv/data/extra", [])

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The libvirt provider: a cluster of real VMs on this machine.
 
 What it makes, all named after the cluster so that a later run finds and adopts it:
@@ -406,7 +406,7 @@ class LibvirtProvider(Provider):
                     problems.append("kind %s: %s" % (kind, exc))
             resources = spec.get("resources") or {}
             memory += int(spec.get("count") or 1) * parse_size(resources.get("memory")
-                                                                or DEFAULT_MEMORY)
+                                                               or DEFAULT_MEMORY)
         if self.settings.get("public_key_file"):
             for path in self.key_files(cluster):
                 if not os.path.exists(path):
@@ -673,8 +673,8 @@ class LibvirtProvider(Provider):
                     mac):
         memory_mib = parse_size(resources.get("memory") or DEFAULT_MEMORY) // 2 ** 20
         cpus = int(resources.get("cpus") or DEFAULT_CPUS)
-        root_ports = "".join("    <controller type='pci' model='pcie-root-port'/>\n"
-                             for _ in range(BASE_ROOT_PORTS + SPARE_ROOT_PORTS))
+        root_ports = ("    <controller type='pci' model='pcie-root-port'/>\n"
+                      * (BASE_ROOT_PORTS + SPARE_ROOT_PORTS))
         return (
             "<domain type='%(type)s'>\n"
             "  <name>%(name)s</name>\n"

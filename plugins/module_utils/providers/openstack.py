@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The openstack provider: a cluster of servers on an OpenStack cloud, with openstacksdk.
 
 What it makes, all named after the cluster so that a later run finds and adopts it:
@@ -648,7 +648,7 @@ class OpenStackProvider(Provider):
             then = "delete it (`openstack server delete %s`); the next run creates it again" \
                 % name
         raise ProviderError("server %s is in state ERROR: %s%s; %s" % (name, message, hint,
-                                                                      then))
+                                                                       then))
 
     def wait_node(self, node, timeout):
         """Wait until the server is ACTIVE (then its floating IP) and its ssh port answers."""

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, gridcloud.arc_cluster contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The podman provider: a cluster on one machine.
 
 Each node is a systemd container from a locally built Debian image (scripts/build-node-image.sh)
@@ -9,7 +9,8 @@ a block device node at ``/dev/disk/by-id/gridcloud-<volume>``. The node's cgroup
 devices (``b 7:* rwm``) and it has CAP_SYS_ADMIN, so the volumes role can mkfs and mount it.
 The device nodes live on the host, in ``<volume_dir>/<cluster>/devices/<node>``, bind-mounted
 at ``/dev/disk/by-id``: they outlive a restart of the container, so the volumes role's mount
-units (systemd in a container ignores fstab's block devices) mount the volumes again at boot. Starting a node first makes them match the loop devices that hold the node's
+units (systemd in a container ignores fstab's block devices) mount the volumes again at boot.
+Starting a node first makes them match the loop devices that hold the node's
 volumes now (one whose loop device is gone is removed, never left pointing at another volume).
 
 Every podman call goes through ``runner(args) -> (rc, stdout, stderr)``, so modules pass
