@@ -5,6 +5,7 @@ Without ACT_SOURCE the scenario sets the frontend up with act_install_source: no
 test that needs aCT itself is skipped with that reason.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -99,6 +100,36 @@ def test_the_password_never_appears_in_verbose_output():
     assert rc == 0, output[-3000:]
     assert password() not in output
     assert re.search(r"%s\s*: ok=\d+\s+changed=0 " % FRONTEND, output), output[-1500:]
+
+
+def test_auto_with_no_source_and_the_git_host_out_of_reach_leaves_act_out_in_one_line(host):
+    """act_install_source auto, no act_source_path, act_git_url not answering: the role says so in
+    one line, keeps the decision as the local fact gridcloud_act, and the smoke test skips aCT
+    naming the reason. The scenario's own settings are applied again afterwards."""
+    unreachable = "http://127.0.0.1:9/aCT.git"
+    auto = ["-e", "act_install_source=auto", "-e", "act_source_path=",
+            "-e", "act_git_url=%s" % unreachable, "-e", "act_git_probe_timeout=10"]
+    try:
+        rc, output = run_playbook("apply-role.yml", "-e", "apply_role=act", *auto)
+        assert rc == 0, output[-3000:]
+        said = re.findall(r"aCT is left out, the rest of the frontend is set up: act_install_source "
+                          r"auto: (\S+) is out of reach from this node \((.+?)\) and "
+                          r"act_source_path \(ACT_SOURCE in the examples\) is not set", output)
+        assert said and said[0][0] == unreachable, output[-3000:]
+        fact = json.loads(host.file("/etc/ansible/facts.d/gridcloud_act.fact").content_string)
+        assert fact["install_source"] == "none" and unreachable in fact["reason"], fact
+        if not ACT_SOURCE:
+            # the smoke test, run alone, reads the decision from the node
+            rc, output = run_playbook("gridcloud.arc_cluster.smoke", "-e", "act_install_source=auto",
+                                      "-e", "smoke_slurm=false", "-e", "smoke_cvmfs=false",
+                                      "-e", "smoke_arc=false")
+            assert "aCT is not installed (act_install_source auto: %s is out of reach" % unreachable \
+                in output, output[-3000:]
+    finally:
+        rc, output = run_playbook("apply-role.yml", "-e", "apply_role=act")
+        assert rc == 0, output[-3000:]
+    fact = json.loads(host.file("/etc/ansible/facts.d/gridcloud_act.fact").content_string)
+    assert fact["install_source"] == ("path" if ACT_SOURCE else "none"), fact
 
 
 @needs_act
