@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: podman
 short_description: Run tasks in the local provider's podman nodes, with pipelining
-version_added: "0.4.0"
+version_added: "1.0.0"
 description:
   - The connection of the C(podman) provider's nodes, C(containers.podman.podman) with
     pipelining. A module is sent to the node on the standard input of one C(podman exec

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 name: key_value
 short_description: Render a mapping as the lines of a key=value configuration file
-version_added: "0.6.0"
+version_added: "1.0.0"
 author:
   - gridcloud.arc_cluster contributors (!UNKNOWN)
 description:

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 name: cluster
 short_description: A grid cluster definition file as an inventory
-version_added: "0.1.0"
+version_added: "1.0.0"
 description:
   - Makes a cluster definition file (one whose C(plugin) key is
     V(gridcloud.arc_cluster.cluster)) an inventory source, so every playbook of the

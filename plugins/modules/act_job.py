@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: act_job
 short_description: Put a job into the ARC Control Tower (aCT) and follow it to a final state
-version_added: "0.4.0"
+version_added: "1.0.0"
 description:
   - Inserts an xRSL job description into aCT's C(arcjobs) table, for a site of aCT's
     configuration (and a queue of its CE) or for an explicit cluster list, then waits until aCT

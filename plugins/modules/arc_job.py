@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: arc_job
 short_description: Submit a job to an ARC CE, wait for it and fetch its outputs
-version_added: "0.3.0"
+version_added: "1.0.0"
 description:
   - Submits an xRSL job description with C(arcsub), or one of ARC's own test jobs with
     C(arctest), to an ARC Computing Element through its INTERNAL interface (on the CE host
@@ -37,7 +37,6 @@ options:
         downloads files, both need the worker to reach the internet.
     type: int
     choices: [1, 2, 3]
-    version_added: "0.6.0"
   endpoint:
     description: The CE (C(arcsub -C)); V(localhost) for the INTERNAL interface on the CE host.
     type: str

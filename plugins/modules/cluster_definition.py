@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: cluster_definition
 short_description: Read and validate a grid cluster definition file
-version_added: "0.1.0"
+version_added: "1.0.0"
 description:
   - Reads a cluster definition (YAML) and checks all of it before anything is created.
   - Every problem is reported at once, each naming the field as a dotted path (for example

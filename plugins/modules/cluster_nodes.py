@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: cluster_nodes
 short_description: Ensure the nodes of one kind of a grid cluster exist, with a given count
-version_added: "0.1.0"
+version_added: "1.0.0"
 description:
   - Creates, adopts, starts, scales and removes the nodes of one node kind of a cluster.
   - Nodes are named C(<cluster>-<kind>NNN) with NNN the index from 001 and carry their

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: cluster_volume
 short_description: Ensure a block volume exists and is attached to a cluster node
-version_added: "0.1.0"
+version_added: "1.0.0"
 description:
   - Creates a volume of a size for one node of a cluster and attaches it, or detaches it.
   - Returns the stable device path under which the node sees the volume; the
