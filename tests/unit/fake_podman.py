@@ -16,6 +16,7 @@ dict that ``exit_json``/``fail_json`` were given (see the fixtures in conftest.p
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -138,7 +139,7 @@ class FakePodman:
     """In-memory podman and losetup, driven through ``AnsibleModule.run_command``."""
 
     # podman run options that take a value; anything else starting with "-" is unknown
-    RUN_VALUE_OPTIONS = ("--name", "--hostname", "--network", "--systemd", "--label",
+    RUN_VALUE_OPTIONS = ("--name", "--hostname", "--network", "--ip", "--systemd", "--label",
                          "--device-cgroup-rule", "--stop-timeout", "--cap-add", "--cpus",
                          "--memory", "--volume")
     RUN_FLAGS = ("--detach", "--no-hosts")
@@ -171,10 +172,15 @@ class FakePodman:
         labels.update(extra_labels or {})
         self._new_container(name, labels, network, image, state, argv=None)
 
-    def _new_container(self, name, labels, network, image, state, argv):
+    def subnet(self, network):
         net = self.networks[network]
-        address = "10.%d.0.%d" % (net["octet"], net["next_host"])
-        net["next_host"] += 1
+        return net["subnet"] or "10.%d.0.0/24" % net["octet"]
+
+    def _new_container(self, name, labels, network, image, state, argv, address=None):
+        net = self.networks[network]
+        if address is None:  # podman's own allocation: the next host of the subnet
+            address = "10.%d.0.%d" % (net["octet"], net["next_host"])
+            net["next_host"] += 1
         self.containers[name] = {
             "id": "%064x" % self._next_id,
             "labels": labels,
@@ -299,8 +305,11 @@ class FakePodman:
             net = self.networks.get(rest[1])
             if net is None:
                 return 125, "[]", "Error: network %s: unable to find network\n" % rest[1]
+            subnet = self.subnet(rest[1])
+            gateway = str(next(ipaddress.ip_network(subnet).hosts()))
             return 0, json.dumps([{"name": rest[1], "driver": "bridge",
-                                   "labels": dict(net["labels"])}]), ""
+                                   "labels": dict(net["labels"]),
+                                   "subnets": [{"subnet": subnet, "gateway": gateway}]}]), ""
         if rest[:1] == ["rm"] and len(rest) == 2:
             name = rest[1]
             if name not in self.networks:
@@ -389,7 +398,14 @@ class FakePodman:
             return 125, "", "Error: %s: image not known\n" % image
         if network not in self.networks:
             return 125, "", "Error: unable to find network with name or ID %s\n" % network
-        self._new_container(name, labels, network, image, "running", argv=argv)
+        addresses = options.get("--ip") or [None]
+        taken = [c for c, data in self.containers.items()
+                 if addresses[0] is not None and data["networks"].get(network) == addresses[0]]
+        if taken:
+            return 125, "", ("Error: IPAM error: requested ip address %s is already allocated "
+                             "to container ID %s\n" % (addresses[0], self.containers[taken[0]]["id"]))
+        self._new_container(name, labels, network, image, "running", argv=argv,
+                            address=addresses[0])
         return 0, self.containers[name]["id"] + "\n", ""
 
     def _start(self, name):

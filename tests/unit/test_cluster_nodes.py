@@ -91,12 +91,17 @@ def test_create_two_from_nothing(podman, tmp_path):
         assert argv[:3] == ["podman", "run", "--detach"]
         assert option_values(argv, "--hostname") == [name]
         assert option_values(argv, "--network") == ["demo-net"]
+        # a fixed address from the 10th host of the network's subnet on, kept across restarts
+        address = "10.89.0.%d" % (9 + index)
+        assert option_values(argv, "--ip") == [address]
+        assert podman.containers[name]["networks"] == {"demo-net": address}
         assert option_values(argv, "--systemd") == ["always"]
         assert "--no-hosts" in argv
         assert "SYS_ADMIN" in option_values(argv, "--cap-add")
         assert option_values(argv, "--device-cgroup-rule") == ["b 7:* rwm"]
         assert sorted(option_values(argv, "--label")) == sorted([
-            "gridcloud.cluster=demo", "gridcloud.kind=compute", "gridcloud.index=%d" % index])
+            "gridcloud.cluster=demo", "gridcloud.kind=compute", "gridcloud.index=%d" % index,
+            "gridcloud.address=%s" % address])
         cache = tmp_path / "apt" / "trixie" / "demo" / ("compute%03d" % index)
         devices = tmp_path / "volumes" / "demo" / "devices" / name
         assert option_values(argv, "--volume") == [
@@ -165,6 +170,35 @@ def test_scale_up_creates_only_the_next_index(podman):
     assert [option_values(argv, "--name") for argv in new_runs] == [["demo-compute003"]]
     assert option_values(new_runs[0], "--label")[2] == "gridcloud.index=3"
     assert len(podman.podman_calls("network", "create")) == 1  # the network existed
+
+
+def test_a_new_node_takes_no_address_another_node_holds(podman):
+    """Fixed addresses: a stopped node keeps its address (label), a node made before fixed
+    addresses has the one podman gave it; a new node takes the first free one from .10."""
+    podman.add_container("demo-frontend001", "demo", "frontend", 1, state="exited",
+                         extra_labels={"gridcloud.address": "10.89.0.10"})
+    podman.add_container("demo-compute001", "demo", "compute", 1)  # podman's own: 10.89.0.2
+    podman.containers["demo-compute001"]["networks"]["demo-net"] = "10.89.0.11"
+
+    result = run_module(main, nodes_args(podman, count=2))
+
+    assert result["created"] == ["demo-compute002"]
+    assert option_values(run_argv(podman, "demo-compute002"), "--ip") == ["10.89.0.12"]
+
+
+def test_a_full_subnet_is_refused_naming_the_network_and_the_setting(podman):
+    run_module(main, nodes_args(podman, count=1, provider_settings={
+        "apt_cache_dir": podman.apt_cache_dir, "volume_dir": podman.volume_dir,
+        "subnet": "10.77.0.0/28"}))
+    # hosts 10 to 14 of a /28: five nodes fit, the sixth does not
+    result = run_module(main, nodes_args(podman, count=6, provider_settings={
+        "apt_cache_dir": podman.apt_cache_dir, "volume_dir": podman.volume_dir,
+        "subnet": "10.77.0.0/28"}))
+
+    assert result.get("failed"), result
+    assert "network demo-net (10.77.0.0/28) has no free address for another node" in result["msg"]
+    assert "cluster.podman.subnet" in result["msg"]
+    assert sorted(c for c in podman.containers) == ["demo-compute00%d" % i for i in range(1, 6)]
 
 
 def test_scale_down_removes_highest_indices_first(podman):

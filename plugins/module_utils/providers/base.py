@@ -42,8 +42,29 @@ where there is one, the fix; the modules turn it into ``fail_json`` in one place
 from __future__ import annotations
 
 
+# Fixed node addresses start at this host number of the cluster's subnet (below it: the
+# gateway and room for the site's own use).
+FIRST_NODE_HOST = 10
+
+
 class ProviderError(Exception):
     """A provider operation failed; the message names the resource and the cause."""
+
+
+def first_free_address(net, used, end=None):
+    """The first address of ``net`` (an ipaddress network), from its FIRST_NODE_HOST-th host on,
+    that is not in ``used`` (addresses as str) and comes before ``end``; None when none is left.
+
+    The one allocator of fixed node addresses: libvirt's DHCP host entries, podman's ``--ip``.
+    """
+    for number, candidate in enumerate(net.hosts(), start=1):
+        if number < FIRST_NODE_HOST:
+            continue
+        if end is not None and candidate >= end:
+            break
+        if str(candidate) not in used:
+            return str(candidate)
+    return None
 
 
 def check_setting_keys(settings, allowed, path, problems):

@@ -44,6 +44,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.ba
     Provider,
     ProviderError,
     check_setting_keys,
+    first_free_address,
     ssh_login_vars,
 )
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.openstack import (
@@ -67,8 +68,8 @@ METADATA_PREFIX = "gridcloud"
 SPARE_ROOT_PORTS = 8
 # The devices a domain starts with that each take a root port: root disk, NIC, rng.
 BASE_ROOT_PORTS = 3
-# Node addresses start at this host number; the DHCP range for anything else is the top quarter.
-FIRST_NODE_HOST = 10
+# Node addresses start at base.FIRST_NODE_HOST; the DHCP range for anything else is the top
+# quarter of the subnet.
 MAC_PREFIX = "52:54:00"
 SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "StrictHostKeyChecking=no",
                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR")
@@ -357,13 +358,8 @@ class LibvirtProvider(Provider):
         all_hosts = list(net.hosts())
         dynamic_start = all_hosts[-max(2, len(all_hosts) // 4)]
         used = {entry["ip"] for entry in hosts.values()}
-        for candidate in all_hosts[FIRST_NODE_HOST - 1:]:
-            if candidate >= dynamic_start:
-                break
-            if str(candidate) not in used:
-                address = str(candidate)
-                break
-        else:
+        address = first_free_address(net, used, end=dynamic_start)
+        if address is None:
             raise ProviderError("network %s (%s) has no free address for node %s; use a "
                                 "larger subnet" % (network, net, name))
         entry = "<host mac='%s' name='%s' ip='%s'/>" % (mac, name, address)

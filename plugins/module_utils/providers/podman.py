@@ -19,6 +19,7 @@ Every podman call goes through ``runner(args) -> (rc, stdout, stderr)``, so modu
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import shutil
@@ -36,11 +37,15 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.ba
     Provider,
     ProviderError,
     check_setting_keys,
+    first_free_address,
 )
 
 LABEL_CLUSTER = "gridcloud.cluster"
 LABEL_KIND = "gridcloud.kind"
 LABEL_INDEX = "gridcloud.index"
+# The node's fixed address on the cluster's network (podman run --ip), so that a node keeps its
+# address across restarts; the label lets the next node see it while the node is stopped.
+LABEL_ADDRESS = "gridcloud.address"
 DEFAULT_IMAGE = "localhost/gridcloud-node"
 # How Ansible reaches a node: the collection's podman connection (plugins/connection/podman.py,
 # with pipelining), by the container's name.
@@ -236,6 +241,7 @@ class PodmanProvider(Provider):
     def create_node(self, cluster, release, kind, index, spec):
         name = node_name(cluster, kind, index)
         resources = spec.get("resources") or {}
+        address = self._free_address(cluster)
         args = [
             "run", "--detach", "--name", name, "--hostname", name,
             "--network", self.network_name(cluster),
@@ -243,6 +249,7 @@ class PodmanProvider(Provider):
             "--label", "%s=%s" % (LABEL_CLUSTER, cluster),
             "--label", "%s=%s" % (LABEL_KIND, kind),
             "--label", "%s=%d" % (LABEL_INDEX, index),
+            "--ip", address, "--label", "%s=%s" % (LABEL_ADDRESS, address),
             "--device-cgroup-rule", "b %d:* rwm" % LOOP_MAJOR,
             "--stop-timeout", "30",
         ]
@@ -271,6 +278,38 @@ class PodmanProvider(Provider):
         args.append(self.image(release, spec))
         self._podman(args, "creating node %s" % name)
         return self._inspect_node(name)
+
+    def _free_address(self, cluster):
+        """A fixed address on the cluster's network that no node of the cluster has or holds."""
+        network = self.network_name(cluster)
+        _rc, out, _err = self._podman(["network", "inspect", network],
+                                      "inspecting network %s" % network)
+        subnets = [ipaddress.ip_network(entry["subnet"], strict=False)
+                   for entry in (json.loads(out or "[]") or [{}])[0].get("subnets") or []
+                   if entry.get("subnet")]
+        subnet = next((net for net in subnets if net.version == 4), None)
+        if subnet is None:
+            raise ProviderError("network %s has no IPv4 subnet to give nodes fixed addresses; "
+                                "remove it (podman network rm %s) or set cluster.podman.subnet"
+                                % (network, network))
+        used = set()
+        _rc, out, _err = self._podman(
+            ["ps", "--all", "--format", "json", "--filter", "label=%s=%s" % (LABEL_CLUSTER, cluster)],
+            "listing the nodes of cluster %s" % cluster)
+        for entry in json.loads(out or "[]") or []:
+            reserved = (entry.get("Labels") or {}).get(LABEL_ADDRESS)
+            if reserved:
+                used.add(reserved)
+            else:  # a node made before nodes had fixed addresses: the one it has now
+                names = entry.get("Names") or [entry.get("Id")]
+                current = self._inspect_node(names[0])["address"]
+                if current:
+                    used.add(current)
+        address = first_free_address(subnet, used)
+        if address is None:
+            raise ProviderError("network %s (%s) has no free address for another node; set a "
+                                "larger cluster.podman.subnet" % (network, subnet))
+        return address
 
     def start_node(self, node):
         if node.get("cluster"):
