@@ -20,7 +20,7 @@ from conftest import ROOT
 
 GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
 PLUGIN_TYPES = {"modules": "module", "inventory": "inventory", "connection": "connection",
-                "filter": "filter", "lookup": "lookup", "callback": "callback"}
+                "filter": "filter", "test": "test", "lookup": "lookup", "callback": "callback"}
 # Development files that build_ignore keeps out of the tarball (galaxy.yml).
 NOT_SHIPPED = ("Makefile", "ansible.cfg", "requirements.txt", "molecule/", "tools/", ".ci/",
                "tests/integration/", "tests/openstack/", "scripts/setup.sh", "scripts/benchmark.py")
