@@ -4,7 +4,8 @@ create (1 controller + 1 worker) -> resize to 2 workers: the new worker joins an
 pinned to it -> resize back to 1 while a job runs there: refused after a short drain timeout
 (the node stays, drained), then waited for and removed; the worker is gone from sinfo and from
 slurm.conf, and the job finished rather than being killed. Last, destroy is refused while a job
-waits or runs (nothing removed), and goes through with cluster_destroy_force.
+waits or runs (nothing removed), and goes through with cluster_destroy_force. Before that, the
+worker is removed behind the collection's back (podman rm) and the next create makes it again.
 """
 
 import re
@@ -156,6 +157,27 @@ def test_jobs_still_run_after_scaling_in(scaled_in):
     assert job.returncode == 0, job.stderr
     output = podman("exec", "itscale-compute001", "cat", "/tmp/after-%s.out" % job.stdout.strip())
     assert output.stdout.strip() == "itscale-compute001"
+
+
+def test_a_worker_removed_behind_the_collections_back_is_made_again_and_rejoins(scaled_in):
+    """podman rm of the worker, outside the collection: the next create makes it again, with
+    its name and fixed address, and it rejoins SLURM with no manual step."""
+    worker = "itscale-compute001"
+    address = podman("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                     worker).stdout.strip()
+    assert podman("rm", "--force", "--time", "5", worker).returncode == 0
+    assert cluster_containers(CLUSTER) == ["itscale-frontend001"]
+
+    created = run_playbook("create", DEFINITION)
+
+    assert created.rc == 0, created.output
+    assert cluster_containers(CLUSTER) == ["itscale-compute001", "itscale-frontend001"]
+    assert podman("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                  worker).stdout.strip() == address
+    (passed, _skipped, failed), checks = smoke_summary(created)
+    assert failed == 0 and passed >= 1
+    assert "SLURM job on %s" % worker in checks
+    assert sinfo_nodes() == {worker: "idle"}
 
 
 def test_destroy_is_refused_while_a_job_runs_and_goes_through_when_forced(scaled_in):
