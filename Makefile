@@ -77,11 +77,14 @@ vm-image:         ## (re)build the VM disk image for RELEASE if its recipe chang
 # keep|delete overrides the volumes' policies then). Not in `make test`.
 ACCEPTANCE_KEEP ?=
 ACCEPTANCE_VOLUME_POLICY ?=
+# seconds one playbook run may take (a create on your cloud: tens of minutes)
+ACCEPTANCE_TIMEOUT ?= 7200
 .PHONY: acceptance
 acceptance:       ## the acceptance run on DEFINITION's cluster (report in build/acceptance/<cluster>)
 	@test -x .venv/bin/python || { echo "make acceptance: no .venv here; run make setup (podman) or make vm-setup (libvirt) first"; exit 1; }
 	$(ENV) GRIDCLOUD_DEFINITION=$(DEFINITION) GRIDCLOUD_ACCEPTANCE_KEEP=$(ACCEPTANCE_KEEP) \
 	  GRIDCLOUD_ACCEPTANCE_VOLUME_POLICY=$(ACCEPTANCE_VOLUME_POLICY) \
+	  GRIDCLOUD_ACCEPTANCE_TIMEOUT=$(ACCEPTANCE_TIMEOUT) \
 	  python -m pytest -v -rs -p no:cacheprovider tests/acceptance
 
 # The main job on VMs (examples/libvirt/cluster.yml, VM_DEFINITION to use another): 1 frontend +
@@ -95,5 +98,8 @@ vm-demo: vm-setup ## the main job on VMs: set up libvirt, bring up the VM cluste
 vm-demo-destroy:  ## remove the VM cluster (volumes follow their policy)
 	$(ENV) ansible-playbook -i $(VM_DEFINITION) gridcloud.arc_cluster.destroy
 
+# Under TCG with other work on the machine a create of the VM example took more than 2 hours
+# (2026-12-01), so one playbook run may take 6 hours here.
 vm-test: vm-setup ## the acceptance run on VMs (the VM example; its volumes deleted at the end)
-	$(MAKE) acceptance DEFINITION=$(VM_DEFINITION) ACCEPTANCE_VOLUME_POLICY=delete
+	$(MAKE) acceptance DEFINITION=$(VM_DEFINITION) ACCEPTANCE_VOLUME_POLICY=delete \
+	  ACCEPTANCE_TIMEOUT=21600

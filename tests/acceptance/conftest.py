@@ -11,6 +11,8 @@ Configured by the environment (``make acceptance`` sets it; docs/acceptance.md):
   destroy (default: each volume's own policy).
 - ``GRIDCLOUD_ACCEPTANCE_NO_BOOT``: a reason why the nodes never boot (a cloud whose compute
   driver is fake); only the steps that need no booted node run, the others are skipped with it.
+- ``GRIDCLOUD_ACCEPTANCE_TIMEOUT``: seconds one playbook run may take (default 7200); ``make
+  vm-test`` gives VMs under TCG more.
 """
 
 import datetime
@@ -27,6 +29,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+PLAYBOOK_TIMEOUT_DEFAULT = 7200
 RECAP_RE = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)",
                       re.MULTILINE)
 
@@ -45,6 +48,14 @@ def _definition():
 
 
 # ------------------------------------------------------------------------------- runs
+def playbook_timeout():
+    """Seconds one playbook run may take: GRIDCLOUD_ACCEPTANCE_TIMEOUT, else 7200."""
+    value = os.environ.get("GRIDCLOUD_ACCEPTANCE_TIMEOUT") or str(PLAYBOOK_TIMEOUT_DEFAULT)
+    if not value.isdigit() or int(value) <= 0:
+        raise pytest.UsageError("GRIDCLOUD_ACCEPTANCE_TIMEOUT: a number of seconds, not %r" % value)
+    return int(value)
+
+
 class Result:
     """One ansible or ansible-playbook run: rc, output, recap, duration, log file."""
 
@@ -62,9 +73,16 @@ class Result:
                 for host, ok, changed, unreachable, failed in RECAP_RE.findall(self.output)}
 
     def failure(self):
-        """The first failed task of a playbook's output, on one line: "<task> on <host>: <msg>"."""
+        """The first failed task of a playbook's output, on one line: "<task> on <host>: <msg>";
+        for a run that timed out, the task it was in."""
         lines = self.output.splitlines()
         task = None
+        if self.rc == 124:
+            tasks = [line[len("TASK ["):].split("]", 1)[0] for line in lines
+                     if line.startswith("TASK [")]
+            timed_out = [line.strip() for line in lines if line.startswith("timed out after ")]
+            return "%s, in task %s" % (timed_out[-1] if timed_out else "timed out",
+                                       tasks[-1] if tasks else "(none yet)")
         for number, line in enumerate(lines):
             if line.startswith("TASK ["):
                 task = line[len("TASK ["):].split("]", 1)[0]
@@ -131,11 +149,12 @@ class Runner:
             handle.write("\nrc=%s in %.0f s\n" % (result.rc, result.seconds))
         return result
 
-    def playbook(self, name, *extra, definition=None, timeout=7200):
+    def playbook(self, name, *extra, definition=None, timeout=None):
         """Run one of the collection's playbooks (or a file of this suite: ``name.yml``); the
         smoke test's results (when it ran) are in ``result.smoke``: {"results": [{node, check,
         result, detail}], "failed": n, ...}."""
         smoke_file = self.report_dir / "logs" / ("%03d-%s-smoke.json" % (self.count + 1, name))
+        timeout = timeout or playbook_timeout()
         target = str(HERE / name) if name.endswith(".yml") else "gridcloud.arc_cluster.%s" % name
         result = self.run(name, "ansible-playbook", "-i", str(definition or self.definition),
                           target,

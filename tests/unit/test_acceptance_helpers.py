@@ -104,3 +104,25 @@ def test_a_failed_playbook_is_summed_up_by_its_first_failed_task():
     assert result.tail().splitlines()[0] == result.failure()
     proc.stdout = "PLAY RECAP ***\n"
     assert acceptance.Result(proc, 1.0, "create.log").failure() is None
+
+
+def test_a_playbook_that_timed_out_is_summed_up_by_the_task_it_was_in():
+    output = (
+        "TASK [gridcloud.arc_cluster.smoke : Submit a job and wait for it] ***\n"
+        "TASK [gridcloud.arc_cluster.smoke : Run a job on every worker, writing\n"
+        "into the shared session dir] ***\n\n"
+        "timed out after 7200 s\n")
+    proc = type("Proc", (), {"returncode": 124, "stdout": output, "stderr": ""})()
+    assert acceptance.Result(proc, 7200.0, "create.log").failure() == (
+        "timed out after 7200 s, in task gridcloud.arc_cluster.smoke : Run a job on every "
+        "worker, writing")
+
+
+def test_the_playbook_timeout_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("GRIDCLOUD_ACCEPTANCE_TIMEOUT", raising=False)
+    assert acceptance.playbook_timeout() == 7200
+    monkeypatch.setenv("GRIDCLOUD_ACCEPTANCE_TIMEOUT", "21600")
+    assert acceptance.playbook_timeout() == 21600
+    monkeypatch.setenv("GRIDCLOUD_ACCEPTANCE_TIMEOUT", "two hours")
+    with pytest.raises(pytest.UsageError, match="GRIDCLOUD_ACCEPTANCE_TIMEOUT: a number of seconds"):
+        acceptance.playbook_timeout()
