@@ -182,13 +182,16 @@ class PodmanProvider(Provider):
         return self.settings.get("image") or "%s:%s" % (DEFAULT_IMAGE, release)
 
     # nodes
-    def list_nodes(self, cluster):
+    def _cluster_containers(self, cluster):
+        """podman ps's entries (names, labels) of the containers labelled for ``cluster``."""
         _rc, out, _err = self._podman(
             ["ps", "--all", "--format", "json", "--filter", "label=%s=%s" % (LABEL_CLUSTER, cluster)],
             "listing the nodes of cluster %s" % cluster)
-        entries = json.loads(out or "[]") or []
+        return json.loads(out or "[]") or []
+
+    def list_nodes(self, cluster):
         nodes = []
-        for entry in entries:
+        for entry in self._cluster_containers(cluster):
             names = entry.get("Names") or []
             name = names[0] if names else entry.get("Id")
             node = self._inspect_node(name)
@@ -293,10 +296,7 @@ class PodmanProvider(Provider):
                                 "remove it (podman network rm %s) or set cluster.podman.subnet"
                                 % (network, network))
         used = set()
-        _rc, out, _err = self._podman(
-            ["ps", "--all", "--format", "json", "--filter", "label=%s=%s" % (LABEL_CLUSTER, cluster)],
-            "listing the nodes of cluster %s" % cluster)
-        for entry in json.loads(out or "[]") or []:
+        for entry in self._cluster_containers(cluster):
             reserved = (entry.get("Labels") or {}).get(LABEL_ADDRESS)
             if reserved:
                 used.add(reserved)
