@@ -92,6 +92,17 @@ def test_rest_mode_serves_https_with_a_host_certificate_for_the_frontend(host):
     assert re.search(r"CN ?= ?host/%s$" % FRONTEND, subject), subject
 
 
+def test_rest_mode_has_the_rfc7919_dh_group_and_generates_no_parameters(host):
+    """The role writes ffdhe4096 before arc-arex-ws starts, so its start script finds valid
+    parameters and never runs its 4096-bit `openssl dhparam` in the background."""
+    dhparam = host.file("/var/spool/arc/jobstatus/dhparam.pem")
+    assert (dhparam.user, dhparam.mode) == ("root", 0o600)
+    ffdhe4096 = host.check_output(
+        "openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe4096")
+    assert dhparam.content_string.strip() == ffdhe4096.strip()
+    assert host.run("pgrep -f 'openssl [d]hparam'").rc == 1
+
+
 def test_the_grid_users_key_and_proxy_are_private(host):
     key = host.file("/home/grid/.globus/userkey.pem")
     assert (key.user, key.mode) == ("grid", 0o400)
