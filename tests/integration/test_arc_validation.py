@@ -56,6 +56,8 @@ def run(tmp_path, extra_vars=None, exports=None, partitions=PARTITIONS):
     ({"arc_ce_submit_user": "alice"},
      "arc_ce_submit_user (alice) must be arc_ce_user (grid) in mode internal"),
     ({"arc_ce_host_cert_src": "/tmp/cert.pem"}, "set both arc_ce_host_cert_src and arc_ce_host_key_src"),
+    ({"arc_ce_slurm_wakeupperiod": 0}, "arc_ce_slurm_wakeupperiod must be 1 or more seconds, got 0"),
+    ({"arc_ce_dh_group": "ffdhe1024"}, "value of arc_ce_dh_group must be one of: ffdhe2048, ffdhe3072"),
     # types and choices are refused by meta/argument_specs.yml, before validate.yml
     ({"arc_ce_mode": "local"}, "value of arc_ce_mode must be one of: internal, rest, got: local"),
     ({"arc_ce_queues": "main"}, "arc_ce_queues"),

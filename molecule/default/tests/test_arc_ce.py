@@ -75,6 +75,7 @@ def test_arc_conf_follows_the_cluster(host):
                       "arex/ws", "arex/ws/jobs", "infosys", "infosys/glue2", "infosys/cluster",
                       "queue:main"]
     for line in ("hostname=%s" % FRONTEND, "map_to_user=local grid:grid", "lrms=slurm main",
+                 "slurm_wakeupperiod=5",
                  "slurm_use_sacct=yes", "sessiondir=/srv/grid/session",
                  "controldir=/var/spool/arc/jobstatus", "cachedir=/srv/grid/cache",
                  "wsurl=https://%s:443/arex" % FRONTEND, "allowaccess=local",
