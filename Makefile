@@ -4,7 +4,7 @@ RELEASE ?= trixie
 DEFINITION ?= examples/local/cluster.yml
 ENV := . scripts/env.sh &&
 
-.PHONY: setup image demo demo-destroy test lint unit molecule integration clean
+.PHONY: setup image demo demo-destroy test test-checks-and-bookworm test-default-and-storage lint unit molecule integration clean
 
 setup:            ## venv, apt packages, node images (RELEASES="trixie bookworm")
 	bash scripts/setup.sh
@@ -19,8 +19,20 @@ demo:             ## the main job: set up (RELEASE image only), bring up the clu
 demo-destroy:     ## remove the local cluster (volumes follow their policy)
 	$(ENV) ansible-playbook -i $(DEFINITION) gridcloud.arc_cluster.destroy
 
+# Two lanes at once, of about the same length: lint, unit and integration tests and molecule's
+# bookworm scenario in one, molecule's default and storage scenarios in the other. Their
+# clusters have their own names, networks, apt cache slots and loop devices, and much of either
+# lane's time is spent waiting (jobs, pollers, boots), not computing. Each lane's output is
+# printed as a whole when the lane ends (--output-sync), so the two never interleave.
 test: setup       ## everything CI runs: lint, unit tests, integration tests, molecule
-	$(MAKE) lint unit integration molecule
+	$(MAKE) -j2 --output-sync=recurse test-checks-and-bookworm test-default-and-storage
+
+test-checks-and-bookworm:  ## lint, unit, integration, then molecule bookworm (one lane of test)
+	$(MAKE) -j1 lint unit integration
+	$(MAKE) molecule MOLECULE_SCENARIOS=bookworm
+
+test-default-and-storage:  ## molecule default, then storage (the other lane of test)
+	$(MAKE) molecule MOLECULE_SCENARIOS="default storage"
 
 # ansible-lint (production profile), then the ecosystem's own checks on a copy of the collection
 # laid out as ansible-test wants it, next to only the collections galaxy.yml declares
@@ -35,11 +47,11 @@ unit:             ## ansible-test units on the same copy (tests/unit)
 	$(ENV) tools/ansible-test.sh units
 
 integration:
-	$(ENV) python -m pytest -q -rs tests/integration
+	$(ENV) python -m pytest -q -rs --durations=10 tests/integration
 
 # default: the whole cluster (SLURM, NFS-Ganesha, ARC CE, aCT; with ACT_SOURCE=<aCT checkout> a
 # job goes through aCT too); storage: CVMFS and kernel NFS; bookworm: Debian 12 (ARC 6, SLURM 22.05).
-MOLECULE_SCENARIOS = default storage bookworm
+MOLECULE_SCENARIOS ?= default storage bookworm
 
 molecule:
 	$(ENV) for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario || exit 1; done
