@@ -63,7 +63,7 @@ def restarted(host, tmp_path_factory):
     host.run("printf '%%s' %s > /tmp/restart.xrsl && chmod 644 /tmp/restart.xrsl"
              % shlex.quote(SLEEPER))
     arc_ids = []
-    for _ in range(2):
+    for _job in range(2):
         sub = as_grid(host, "arcsub -C %s -T arcrest /tmp/restart.xrsl" % FRONTEND)
         assert sub.rc == 0, sub.stdout + sub.stderr
         arc_ids.append(re.search(r"Job submitted with jobid: (\S+)", sub.stdout).group(1))
@@ -113,6 +113,7 @@ def test_the_next_create_passes_its_smoke_test(restarted):
     checks = {(c["node"], c["check"]): c["result"] for c in json.loads(restarted["smoke"])["results"]}
     assert "failed" not in checks.values(), checks
     assert checks[(FRONTEND, "ARC job (ARCREST interface)")] == "passed", checks
+    assert checks[(FRONTEND, "ARC job with a token of issuer test")] == "passed", checks
     # the restart emptied /tmp; create gave the grid user a proxy again
     assert not restarted["proxy_after_restart"]
 
