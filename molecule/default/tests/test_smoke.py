@@ -69,9 +69,6 @@ def test_a_stopped_arex_fails_the_arc_check(broken_run):
     result, detail = checks[(FRONTEND, "ARC job (ARCREST interface)")]
     assert result == "failed", detail
     assert detail.startswith("A-REX is inactive"), detail
-    # the job with the test token goes the same way
-    result, detail = checks[(FRONTEND, "ARC job with a token of issuer test")]
-    assert result == "failed" and detail.startswith("A-REX is inactive"), detail
 
 
 def test_act_that_does_not_run_fails_the_act_check(broken_run):
