@@ -11,10 +11,14 @@ testinfra's own ``host``); the tests import the rest.
 - ``run_playbook(playbook, *extra)``: a real ansible-playbook run of one of the scenario's
   playbooks (or a collection playbook by FQCN) with the scenario's cluster definition as inventory.
 - ``run_module(target, module, args, *extra)``: one module run by ``ansible``, with its result.
+- ``as_grid(host, script)``: a shell script run as the grid user in its home on ``host``.
+- ``arc_final_state(host, job_id, tries)``: ``arcstat`` as the grid user every 3 s until the
+  job reaches a final state; that state, or ``timeout <last state>``.
 """
 
 import json
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -64,3 +68,15 @@ def run_module(target, module, args, *extra, timeout=900):
     except (ValueError, KeyError, IndexError):
         result = None
     return rc, result, (out[-3000:] + err[-2000:])
+
+
+def as_grid(host, script):
+    """Run ``script`` with bash as the grid user, in /home/grid, on ``host``; the result."""
+    return host.run("cd /home/grid && runuser -u grid -- bash -c %s" % shlex.quote(script))
+
+
+def arc_final_state(host, job_id, tries=80):
+    """Ask arcstat (as grid) every 3 s, at most ``tries`` times, until the job is final."""
+    return as_grid(host, "for i in $(seq %d); do s=$(arcstat %s 2>/dev/null | sed -n 's/^ State: //p');"
+                         " case $s in Finished|Failed|Killed|Deleted) echo $s; exit 0;; esac; sleep 3;"
+                         " done; echo timeout $s" % (tries, job_id)).stdout.strip()

@@ -2,19 +2,14 @@
 
 import base64
 import re
-import shlex
 
-from gridcloud_molecule import node
+from gridcloud_molecule import arc_final_state, as_grid, node
 
 testinfra_hosts = ["molbw-frontend001"]
 
 WORKER = "molbw-compute001"
 HELLO = ('&(executable="/bin/sh")(arguments="-c" "echo hello from $(hostname) as $(id -un)")'
          '(stdout="out.txt")(jobname="hello")')
-
-
-def as_grid(host, script):
-    return host.run("cd /home/grid && runuser -u grid -- bash -c %s" % shlex.quote(script))
 
 
 def test_arc_is_the_distributions_6(host):
@@ -40,10 +35,7 @@ def test_internal_job_runs_on_the_worker_and_comes_back(host):
     sub = as_grid(host, "arcsub -C localhost -T internal /tmp/hello.xrsl")
     assert sub.rc == 0, sub.stdout + sub.stderr
     job_id = re.search(r"Job submitted with jobid: (\S+)", sub.stdout).group(1)
-    wait = as_grid(host, "for i in $(seq 80); do s=$(arcstat %s 2>/dev/null | sed -n 's/^ State: //p');"
-                         " case $s in Finished|Failed|Killed|Deleted) echo $s; exit 0;; esac; sleep 3;"
-                         " done; echo timeout $s" % job_id)
-    assert wait.stdout.strip() == "Finished"
+    assert arc_final_state(host, job_id) == "Finished"
     get = as_grid(host, "rm -rf results && mkdir results && cd results && arcget -D . %s" % job_id)
     assert get.rc == 0, get.stdout + get.stderr
     out = host.file("/home/grid/results/%s/out.txt" % job_id.rsplit("/", 1)[-1])

@@ -9,11 +9,10 @@ leaves the CE in mode rest again.
 
 import base64
 import re
-import shlex
 
 import pytest
 
-from gridcloud_molecule import run_module, run_playbook
+from gridcloud_molecule import arc_final_state, as_grid, run_module, run_playbook
 
 testinfra_hosts = ["mol-frontend001"]
 
@@ -24,10 +23,6 @@ HELLO = ('&(executable="/bin/sh")(arguments="-c" "echo hello from $(hostname) as
 RAN_ON_A_WORKER = re.compile(r"^hello from (%s) as grid\n$" % "|".join(WORKERS))
 
 
-def as_grid(host, script):
-    return host.run("cd /home/grid && runuser -u grid -- bash -c %s" % shlex.quote(script))
-
-
 def run_job(host, endpoint, interface, tag):
     """Submit HELLO as grid, wait up to 4 minutes, fetch; return (job id, state, output text)."""
     host.run("echo %s | base64 -d > /tmp/%s.xrsl && chmod 644 /tmp/%s.xrsl"
@@ -35,10 +30,7 @@ def run_job(host, endpoint, interface, tag):
     sub = as_grid(host, "arcsub -C %s -T %s /tmp/%s.xrsl" % (endpoint, interface, tag))
     assert sub.rc == 0, sub.stdout + sub.stderr
     job_id = re.search(r"Job submitted with jobid: (\S+)", sub.stdout).group(1)
-    wait = as_grid(host, "for i in $(seq 80); do s=$(arcstat %s 2>/dev/null | sed -n 's/^ State: //p');"
-                         " case $s in Finished|Failed|Killed|Deleted) echo $s; exit 0;; esac; sleep 3;"
-                         " done; echo timeout $s" % job_id)
-    state = wait.stdout.strip()
+    state = arc_final_state(host, job_id)
     results = "/home/grid/results-%s" % tag
     get = as_grid(host, "rm -rf %s && mkdir -p %s && cd %s && arcget -D %s %s"
                   % (results, results, results, results, job_id))

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from gridcloud_molecule import node, run_playbook
+from gridcloud_molecule import arc_final_state, as_grid, node, run_playbook
 
 testinfra_hosts = ["mol-frontend001"]
 
@@ -27,10 +27,6 @@ WORKER = "mol-compute002"
 # long enough to be running through the restart and its checks, short enough for CI
 SLEEPER = ('&(executable="/bin/sh")(arguments="-c" "sleep 150; echo survived on $(hostname)")'
            '(stdout="out.txt")(stderr="err.txt")(jobname="restart")')
-
-
-def as_grid(host, script):
-    return host.run("cd /home/grid && runuser -u grid -- bash -c %s" % shlex.quote(script))
 
 
 def wait_for(probe, timeout, step=3):
@@ -119,10 +115,8 @@ def test_the_next_create_passes_its_smoke_test(restarted):
 
 def test_the_jobs_finish_and_come_back(host, restarted):
     for job_id in restarted["arc_ids"]:
-        state = as_grid(host, "for i in $(seq 100); do s=$(arcstat %s 2>/dev/null | sed -n"
-                              " 's/^ State: //p'); case $s in Finished|Failed|Killed|Deleted)"
-                              " echo $s; exit 0;; esac; sleep 3; done; echo timeout $s" % job_id)
-        assert state.stdout.strip() == "Finished", (job_id, state.stdout)
+        state = arc_final_state(host, job_id, tries=100)
+        assert state == "Finished", (job_id, state)
         results = "/home/grid/results-restart"
         get = as_grid(host, "mkdir -p %s && cd %s && arcget -D %s %s"
                       % (results, results, results, job_id))
