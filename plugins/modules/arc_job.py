@@ -21,7 +21,7 @@ description:
     for the grid user). Where A-REX runs as root (mode C(rest)) use O(interface=arcrest),
     because A-REX 7.0 accepts an INTERNAL job that root submits but never processes it.
   - Every run submits a new job, so the module always reports a change. In check mode it checks
-    the arguments and the proxy, submits nothing and predicts that change.
+    the arguments and the proxy (or the token file), submits nothing and predicts that change.
   - "ARC 7's clients print C(ERROR: INTERNALClient is not initialized) on many calls; the module
     ignores that line and judges by exit codes and job states."
 author:
@@ -63,6 +63,22 @@ options:
         code (the INTERNAL interface does not); only used when readable.
     type: path
     default: /etc/arc.conf
+  token:
+    description:
+      - A WLCG or OIDC bearer token to submit, follow and fetch the job with, instead of the X.509
+        proxy (O(interface=arcrest) only). Given to the ARC clients as C(BEARER_TOKEN), never
+        logged. No X.509 credential is offered beside it, so the CE judges the token alone.
+      - Prefer O(token_file), which keeps the token out of the task's arguments.
+    type: str
+    version_added: 1.1.0
+  token_file:
+    description:
+      - A file on the target holding the bearer token, readable by the user the module runs as
+        (the C(gridcloud.arc_cluster.arc_ce) role keeps its test token in
+        C(~/.arc/gridcloud-test-token)). Given to the ARC clients as C(BEARER_TOKEN_FILE);
+        otherwise as O(token).
+    type: path
+    version_added: 1.1.0
 attributes:
   check_mode:
     support: full
@@ -100,6 +116,17 @@ EXAMPLES = r"""
     test_job: 2
     endpoint: "{{ inventory_hostname }}"
     interface: arcrest
+    dest: /home/grid/arc-results
+  become: true
+  become_method: ansible.builtin.sudo
+  become_user: grid
+
+- name: Submit over REST with a bearer token (the arc_ce role's test token), no X.509 proxy
+  gridcloud.arc_cluster.arc_job:
+    xrsl: '&(executable="/bin/hostname")(stdout="out.txt")(jobname="token")'
+    endpoint: "{{ inventory_hostname }}"
+    interface: arcrest
+    token_file: /home/grid/.arc/gridcloud-test-token
     dest: /home/grid/arc-results
   become: true
   become_method: ansible.builtin.sudo
@@ -168,7 +195,12 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.job_module i
     JobModule,
 )
 
-HARMLESS = ("INTERNALClient is not initialized",)
+# Where the X.509 credentials point when a token is used: a path that does not exist.
+NO_X509 = "/nonexistent/gridcloud-arc_job-token-only"
+# ARC 7's clients print the first on many calls; the others when the module hides the X.509
+# credentials to submit with a token alone.
+HARMLESS = ("INTERNALClient is not initialized", "Can not access certificate file: " + NO_X509,
+            "Can not access key file: " + NO_X509)
 FINAL_STATES = ("Finished", "Failed", "Killed", "Deleted")
 JOB_ID_RE = re.compile(r"^(?:Job|Test) submitted with jobid:\s*(\S+)", re.MULTILINE)
 RESULTS_RE = re.compile(r"^Results stored at:\s*(\S+)", re.MULTILINE)
@@ -217,21 +249,52 @@ class ArcJob(JobModule):
         "dest": {"type": "path"},
         "keep": {"type": "bool", "default": False},
         "arc_conf": {"type": "path", "default": "/etc/arc.conf"},
+        "token": {"type": "str", "no_log": True},
+        "token_file": {"type": "path"},
     }
     module_kwargs = {
         "supports_check_mode": True,
-        "mutually_exclusive": [("xrsl", "src", "test_job")],
+        "mutually_exclusive": [("xrsl", "src", "test_job"), ("token", "token_file")],
         "required_one_of": [("xrsl", "src", "test_job")],
     }
     initial_result = {"job_id": None, "state": None, "exit_code": None, "outputs": [], "stdout": ""}
 
     # ------------------------------------------------------------------ commands
-    def _run(self, args, cwd=None):
-        if cwd is None:
-            rc, out, err = self.ansible.run_command(args)
+    def _environment(self):
+        """With a token: the token for the clients, and no X.509 credential beside it."""
+        if self.params["token"] is None and self.params["token_file"] is None:
+            return {}
+        environment = {"X509_USER_PROXY": NO_X509, "X509_USER_CERT": NO_X509, "X509_USER_KEY": NO_X509}
+        if self.params["token"] is not None:
+            environment["BEARER_TOKEN"] = self.params["token"]
         else:
-            rc, out, err = self.ansible.run_command(args, cwd=cwd)
+            environment["BEARER_TOKEN_FILE"] = self.params["token_file"]
+        return environment
+
+    def _run(self, args, cwd=None):
+        kwargs = {"environ_update": self._environment()}
+        if cwd is not None:
+            kwargs["cwd"] = cwd
+        rc, out, err = self.ansible.run_command(args, **kwargs)
         return rc, out or "", err or ""
+
+    def check_token(self):
+        """A token is for REST; a token file must be there, readable and not empty."""
+        if self.params["interface"] != "arcrest":
+            raise JobError("a bearer token (token, token_file) goes over the REST interface only: "
+                           "set interface=arcrest (INTERNAL submits with the user's local identity)")
+        path = self.params["token_file"]
+        if path is not None:
+            try:
+                with open(path) as handle:
+                    empty = not handle.read().strip()
+            except OSError as exc:
+                raise JobError("token_file: cannot read %s as the user the module runs as (%s)"
+                               % (path, exc.strerror or exc)) from exc
+            if empty:
+                raise JobError("token_file: %s is empty" % path)
+        elif not self.params["token"].strip():
+            raise JobError("token is empty")
 
     def check_proxy(self):
         rc, out, err = self._run(["arcproxy", "--infoitem=validityLeft"])
@@ -263,6 +326,10 @@ class ArcJob(JobModule):
         if pidfile:
             return ("A-REX is not running on %s: the INTERNAL client found no pid file at %s. "
                     "Start it (systemctl start arc-arex) or run the arc_ce role." % (endpoint, pidfile.group(1)))
+        if self._environment() and ("not submitted" in said or "delegate" in said):
+            return ("the CE %s refused the bearer token (its issuer is not trusted there, or its "
+                    "audience or scope does not match, or it has expired); %s said: %s"
+                    % (endpoint, tool, said.replace("\n", " ") or "rc=%s" % rc))
         if "Cannot find any proxy" in said or "proxy" in said.lower() and "expired" in said.lower():
             return ("the submitting user has no valid X.509 proxy; make one with arcproxy. "
                     "%s said: %s" % (tool, said.replace("\n", " ")))
@@ -361,7 +428,10 @@ class ArcJob(JobModule):
         src = self.params["src"]
         if src is not None and not os.path.isfile(src):
             raise JobError("src: %s is not a file on %s" % (src, "the target"))
-        self.check_proxy()
+        if self._environment():
+            self.check_token()
+        else:
+            self.check_proxy()
         if self.ansible.check_mode:
             self.result["changed"] = True
             return

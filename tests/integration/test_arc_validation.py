@@ -57,6 +57,20 @@ def run(tmp_path, extra_vars=None, exports=None, partitions=PARTITIONS):
      "arc_ce_submit_user (alice) must be arc_ce_user (grid) in mode internal"),
     ({"arc_ce_host_cert_src": "/tmp/cert.pem"}, "set both arc_ce_host_cert_src and arc_ce_host_key_src"),
     ({"arc_ce_slurm_wakeupperiod": 0}, "arc_ce_slurm_wakeupperiod must be 1 or more seconds, got 0"),
+    ({"arc_ce_test_token_issuer": True},
+     "arc_ce_token_issuers and arc_ce_test_token_issuer need arc_ce_mode rest (tokens come over "
+     "the REST interface); arc_ce_mode is internal"),
+    ({"arc_ce_mode": "rest", "arc_ce_token_issuers": [{"name": "IAM", "issuer": "http://iam"}]},
+     'arc_ce_token_issuers[0].name must be lower-case letters, digits and -, got "IAM"; '
+     'arc_ce_token_issuers[0].issuer must be the https URL of the issuer'),
+    ({"arc_ce_mode": "rest", "arc_ce_test_token_issuer": True,
+      "arc_ce_token_issuers": [{"name": "test", "issuer": "https://iam.example.org/",
+                                "scope": "compute.create compute.read", "map_to_user": "grid"}]},
+     'arc_ce_token_issuers[0].scope must be one value without spaces ("*" for any), got '
+     '"compute.create compute.read"; arc_ce_token_issuers[0].map_to_user must be user:group, got '
+     '"grid"; token issuer name test is used twice (test is the name of arc_ce_test_token_issuer)'),
+    ({"arc_ce_mode": "rest", "arc_ce_token_issuers": [{"issuer": "https://iam.example.org/"}]},
+     "missing required arguments: name found in arc_ce_token_issuers"),
     ({"arc_ce_dh_group": "ffdhe1024"}, "value of arc_ce_dh_group must be one of: ffdhe2048, ffdhe3072"),
     # types and choices are refused by meta/argument_specs.yml, before validate.yml
     ({"arc_ce_mode": "local"}, "value of arc_ce_mode must be one of: internal, rest, got: local"),

@@ -27,6 +27,8 @@ AREX_DOWN = ("ERROR: No pid file is found at '/run/arc-arex/arex.pid'. Probably 
              + "ERROR: Job submission aborted because no resource returned any information\n")
 NO_INFO = (NOISE + "ERROR: Failed to obtain resource information.\n"
            "ERROR: Job submission aborted because no resource returned any information\n")
+TOKEN_REFUSED = (NOISE + "ERROR: Can not access key file: /nonexistent/gridcloud-arc_job-token-only\n"
+                 "ERROR: One or multiple job descriptions was not submitted.\n")
 NOT_HEALTHY = ("VERBOSE: HealthState of ExecutionTarget (https://ce.example.org:443/arex) is not OK "
                "or WARNING (critical)\nERROR: One or multiple job descriptions was not submitted.\n")
 
@@ -91,15 +93,17 @@ class FakeArc:
         self.next_jobs = []              # FakeJob objects handed out by arcsub, in order
         self.calls = []
         self.cwds = []
+        self.environments = []           # environ_update of each call
         self.unknown = []
 
     def __call__(self, args, **kwargs):
         if not isinstance(args, list):
             self._unknown(args, "commands must be argv lists")
-        if set(kwargs) - {"cwd"}:
+        if set(kwargs) - {"cwd", "environ_update"}:
             self._unknown(args, "unexpected keyword arguments %r" % (kwargs,))
         self.calls.append(list(args))
         self.cwds.append(kwargs.get("cwd"))
+        self.environments.append(dict(kwargs.get("environ_update") or {}))
         tool = args[0]
         if tool == "arcproxy" and args[1:] == ["--infoitem=validityLeft"]:
             return self._arcproxy()

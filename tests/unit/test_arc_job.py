@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from fake_arc import AREX_DOWN, NO_INFO, NOT_HEALTHY, FakeArc, FakeJob
+from fake_arc import AREX_DOWN, NO_INFO, NOT_HEALTHY, TOKEN_REFUSED, FakeArc, FakeJob
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils import job_module
 from ansible_collections.gridcloud.arc_cluster.plugins.modules import arc_job
@@ -271,3 +271,71 @@ def test_arc6_exit_code_comes_from_the_flat_control_dir(ansible_module, fake_arc
     (control / ("job.%s.diag" % job_id.rsplit("/", 1)[-1])).write_text("nodename=w1\nexitcode=0\n")
     result = ansible_module(arc_job.main, {"xrsl": HELLO, "arc_conf": arc_conf})
     assert (result["state"], result["exit_code"]) == ("Finished", 0)
+
+
+# ---------------------------------------------------------------------- bearer tokens
+TOKEN = "eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3Rqd3QifQ.eyJzdWIiOiJncmlkIn0.c2lnbmF0dXJl"
+TOKEN_ONLY = {"X509_USER_PROXY": arc_job.NO_X509, "X509_USER_CERT": arc_job.NO_X509,
+              "X509_USER_KEY": arc_job.NO_X509}
+
+
+def test_a_token_file_is_given_to_every_client_call_without_x509(ansible_module, fake_arc, clock,
+                                                                 tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    fake_arc.next_jobs.append(FakeJob(REST_ID, ["Accepted", "Finished"], exit_code=0,
+                                      outputs={"out.txt": "hello\n"}))
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "endpoint": "ce.example.org",
+                                           "interface": "arcrest", "token_file": str(token_file),
+                                           "dest": str(tmp_path / "r")})
+    assert (result["state"], result["exit_code"], result["stdout"]) == ("Finished", 0, "hello\n")
+    # no proxy check: the token is the credential
+    assert [call[0] for call in fake_arc.calls] == ["arcsub", "arcstat", "arcstat", "arcget"]
+    assert fake_arc.environments == [dict(TOKEN_ONLY, BEARER_TOKEN_FILE=str(token_file))] * 4
+
+
+def test_a_token_value_is_given_as_bearer_token_and_never_returned(ansible_module, fake_arc, clock):
+    fake_arc.next_jobs.append(FakeJob(REST_ID, ["Finished"], exit_code=0))
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "endpoint": "ce.example.org",
+                                           "interface": "arcrest", "token": TOKEN})
+    assert result["state"] == "Finished"
+    assert fake_arc.environments[0] == dict(TOKEN_ONLY, BEARER_TOKEN=TOKEN)
+    assert TOKEN not in repr(result)
+
+
+def test_a_refused_token_says_so_without_the_clients_noise(ansible_module, fake_arc, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    fake_arc.submit_result = (1, "", TOKEN_REFUSED)
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "endpoint": "ce.example.org",
+                                           "interface": "arcrest", "token_file": str(token_file)})
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "the CE ce.example.org refused the bearer token (its issuer is not trusted there, or its "
+        "audience or scope does not match, or it has expired); arcsub said: ERROR: One or "
+        "multiple job descriptions was not submitted.")
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"interface": "internal", "token": TOKEN},
+     "a bearer token (token, token_file) goes over the REST interface only: set interface=arcrest"),
+    ({"interface": "arcrest", "token": "  "}, "token is empty"),
+    ({"interface": "arcrest", "token_file": "/nonexistent/token"},
+     "token_file: cannot read /nonexistent/token as the user the module runs as (No such file or directory)"),
+    ({"interface": "arcrest", "token": TOKEN, "token_file": "/tmp/t"},
+     "parameters are mutually exclusive: token|token_file"),
+])
+def test_bad_token_arguments_are_refused_before_any_client_runs(ansible_module, fake_arc, args, message):
+    result = ansible_module(arc_job.main, dict({"xrsl": HELLO, "endpoint": "ce"}, **args))
+    assert result["failed"] is True
+    assert result["msg"].startswith(message), result["msg"]
+    assert fake_arc.calls == []
+
+
+def test_an_empty_token_file_is_refused(ansible_module, fake_arc, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("\n")
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "endpoint": "ce", "interface": "arcrest",
+                                           "token_file": str(token_file)})
+    assert result["msg"] == "token_file: %s is empty" % token_file
+    assert fake_arc.calls == []

@@ -3,7 +3,7 @@
 import base64
 import re
 
-from gridcloud_molecule import arc_final_state, as_grid, node
+from gridcloud_molecule import arc_final_state, as_grid, node, run_playbook
 
 testinfra_hosts = ["molbw-frontend001"]
 
@@ -44,3 +44,15 @@ def test_internal_job_runs_on_the_worker_and_comes_back(host):
     out = host.file("/home/grid/results/%s/out.txt" % job_id.rsplit("/", 1)[-1])
     assert out.content_string == "hello from %s as grid\n" % WORKER
     assert node(WORKER).file("/srv/grid/session").is_directory
+
+
+def test_tokens_are_refused_on_arc_6_naming_the_variables_and_the_version(host, tmp_path):
+    """ARC 6.17 has no arcctl test-jwt: the role refuses tokens there, before any change."""
+    play = tmp_path / "tokens.yml"
+    play.write_text("- hosts: arc_ce\n  roles: [gridcloud.arc_cluster.arc_ce]\n")
+    before = host.file("/etc/arc.conf").content_string
+    rc, output = run_playbook(str(play), "-e", "arc_ce_mode=rest", "-e", "arc_ce_test_token_issuer=true")
+    assert rc != 0, output[-2000:]
+    assert ("arc_ce_token_issuers / arc_ce_test_token_issuer: molbw-frontend001 runs ARC 6.17 "
+            "(Debian 12), whose token support this role does not configure") in output, output[-3000:]
+    assert host.file("/etc/arc.conf").content_string == before

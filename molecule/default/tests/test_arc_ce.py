@@ -63,7 +63,7 @@ def test_arc_conf_passes_arcctl_verify_without_errors(host):
 def test_arc_conf_follows_the_cluster(host):
     conf = host.file("/etc/arc.conf").content_string
     blocks = re.findall(r"^\[([^\]]+)\]$", conf, re.MULTILINE)
-    assert blocks == ["common", "authgroup:local", "mapping", "lrms", "arex", "arex/cache",
+    assert blocks == ["common", "authgroup:local", "authgroup:token-test", "mapping", "lrms", "arex", "arex/cache",
                       "arex/ws", "arex/ws/jobs", "infosys", "infosys/glue2", "infosys/cluster",
                       "queue:main"]
     for line in ("hostname=%s" % FRONTEND, "map_to_user=local grid:grid", "lrms=slurm main",
@@ -132,7 +132,8 @@ def test_bad_values_are_refused_before_anything_changes(host, override, message)
 # ------------------------------------------------------------------ mode internal, and back
 @pytest.fixture(scope="module")
 def internal_mode():
-    rc, output = apply_arc_ce("-e", "arc_ce_mode=internal")
+    # tokens come over REST only: the test issuer is off in mode internal
+    rc, output = apply_arc_ce("-e", "arc_ce_mode=internal", "-e", "arc_ce_test_token_issuer=false")
     assert rc == 0, output
 
 

@@ -5,6 +5,8 @@ One smoke run against a cluster broken on purpose, then everything is put back:
 - smoke_shared_path pointed at /tmp, which the nodes do not share -> "shared dir from" fails
   (the other worker's job itself still passes);
 - A-REX stopped on the CE -> "ARC job" fails and says A-REX is inactive (not "skipped");
+- (a run of its own) a token of an issuer the CE does not trust -> "ARC job with a token" fails
+  and gives the CE's refusal;
 - aCT not running where it is meant to be: stopped when ACT_SOURCE installed it, else declared
   installed (act_install_source=path) while absent -> "aCT job" fails.
 The CVMFS probe can fail only where CVMFS is installed, which containers cannot do (no fuse):
@@ -69,6 +71,32 @@ def test_a_stopped_arex_fails_the_arc_check(broken_run):
     result, detail = checks[(FRONTEND, "ARC job (ARCREST interface)")]
     assert result == "failed", detail
     assert detail.startswith("A-REX is inactive"), detail
+    # the job with the test token goes the same way
+    result, detail = checks[(FRONTEND, "ARC job with a token of issuer test")]
+    assert result == "failed" and detail.startswith("A-REX is inactive"), detail
+
+
+def test_a_token_the_ce_does_not_take_fails_the_token_check_with_the_reason(tmp_path):
+    """A-REX running, but the smoke test's token is not one of a trusted issuer: failed, and the
+    detail gives the module's reason (no job was submitted)."""
+    frontend = node(FRONTEND)
+    bad = "/home/grid/.arc/smoke-untrusted-token"
+    # the form of a JWT, signed by nobody the CE trusts
+    frontend.check_output("umask 077 && printf '%%s' eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL25vYm9keSJ9.c2ln"
+                          " > %s && chown grid %s" % (bad, bad))
+    results = tmp_path / "results.json"
+    try:
+        rc, output = run_playbook("gridcloud.arc_cluster.smoke", "-e", "smoke_results_file=%s" % results,
+                                  "-e", "smoke_fail_on_failure=false", "-e", "smoke_arc_token_file=%s" % bad)
+    finally:
+        frontend.run("rm -f %s" % bad)
+    assert rc == 0, output[-3000:]
+    checks = {(c["node"], c["check"]): (c["result"], c["detail"])
+              for c in json.loads(results.read_text())["results"]}
+    assert checks[(FRONTEND, "ARC job (ARCREST interface)")][0] == "passed"
+    result, detail = checks[(FRONTEND, "ARC job with a token of issuer test")]
+    assert result == "failed", detail
+    assert detail.startswith("no job: the CE %s refused the bearer token" % FRONTEND), detail
 
 
 def test_act_that_does_not_run_fails_the_act_check(broken_run):
