@@ -20,6 +20,17 @@ Figures, each from one run:
 - scale: `create` from nothing with 2, 4, 8 ... workers (`--scale`); the count that equals
   `--workers` is the create figure above, not run again.
 
+Job turnaround (`--jobs N`, on the cluster of the create figure, before it is destroyed), each
+from submit to the state Finished as the grid user on the frontend sees it (`arcstat` every
+second), outputs fetched and checked:
+- REST and INTERNAL: the median of N hello jobs one after the other, with the role's
+  arc_ce_slurm_wakeupperiod and with ARC's own default (30 s), the ratio of the two;
+- batch: `--batch` jobs (default 100) submitted over REST in one arcsub, until the last is
+  Finished, every output fetched (nothing lost);
+- aCT, when aCT runs on the frontend (ACT_SOURCE or its git repository): the median of N jobs
+  and `--act-batch` jobs (default 50) put into aCT at once with the act_job module, until the
+  last is done, every output downloaded by aCT.
+
 The apt caches of the node slots (see docs/local-provider.md) are warm after the first run, for
 the playbooks and the floor alike; the first figures of a machine that never ran a cluster
 include the downloads.
@@ -33,6 +44,7 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +56,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "local" / "cluster.yml"
 CLUSTER = "bench"
+FRONTEND = "%s-frontend001" % CLUSTER
+HELLO = ('&(executable="/bin/sh")(arguments="-c" "echo hello from $(hostname)")'
+         '(stdout="out.txt")(stderr="err.txt")(jobname="bench")')
+ARC_DEFAULT_SLURM_WAKEUPPERIOD = 30
+FINAL_STATES = ("Finished", "Failed", "Killed", "Deleted")
 
 
 def definition(workers, path):
@@ -116,12 +133,168 @@ def apt_floor(inventory, packages_by_node):
     return time.monotonic() - start
 
 
-def measure(workers, scale, workdir):
+# ---------------------------------------------------------------- job turnaround
+def as_grid(script, timeout=1800):
+    """Run a shell script as the grid user on the frontend; return its stdout (fail loudly)."""
+    proc = subprocess.run(["podman", "exec", "--workdir", "/home/grid", "--env", "HOME=/home/grid",
+                           FRONTEND, "runuser", "-u", "grid", "--", "bash", "-c", script],
+                          capture_output=True, text=True, check=False, timeout=timeout)
+    if proc.returncode != 0:
+        raise SystemExit("on %s as grid: %s\nrc=%d %s %s" % (FRONTEND, script, proc.returncode,
+                                                           proc.stdout[-2000:], proc.stderr[-2000:]))
+    return proc.stdout
+
+
+def apply_arc_ce(inventory, *extra):
+    """Apply the arc_ce role to its group with -e overrides (mode, wakeup period)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        play = Path(tmp) / "arc_ce.yml"
+        play.write_text("- hosts: arc_ce\n  roles: [gridcloud.arc_cluster.arc_ce]\n")
+        proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(play), *extra],
+                              cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit("applying arc_ce %s failed:\n%s" % (" ".join(extra), proc.stdout[-3000:]))
+
+
+def states(jobs_file):
+    """job id -> state of every job in the grid user's job list file."""
+    out = as_grid("arcstat -j %s -a 2>/dev/null || true" % jobs_file)
+    found, job = {}, None
+    for line in out.splitlines():
+        if line.startswith("Job: "):
+            job = line.split()[1]
+        elif line.strip().startswith("State: ") and job:
+            found[job] = line.split(":", 1)[1].split()[0]
+    return found
+
+
+def run_jobs(count, interface, jobs_file, timeout):
+    """Submit `count` hello jobs in one arcsub; return seconds until the last is final, after
+    checking that every one Finished and its output came back."""
+    endpoint = "localhost" if interface == "internal" else FRONTEND
+    as_grid("rm -rf bench && mkdir -p bench && rm -f %s && printf '%%s' '%s' > bench/hello.xrsl"
+            % (jobs_file, HELLO))
+    start = time.monotonic()
+    as_grid("arcsub -C %s -T %s -j %s %s" % (endpoint, interface, jobs_file,
+                                             " ".join(["bench/hello.xrsl"] * count)))
+    current = {}
+    while time.monotonic() - start < timeout:
+        current = states(jobs_file)
+        if len(current) == count and all(s in FINAL_STATES for s in current.values()):
+            break
+        time.sleep(1)
+    took = time.monotonic() - start
+    done = sorted(current.values())
+    if done != ["Finished"] * count:
+        raise SystemExit("%d %s jobs: not all Finished after %.0f s: %s"
+                         % (count, interface, took, {s: done.count(s) for s in set(done)}))
+    as_grid("arcget -j %s -a -D bench/out >/dev/null" % jobs_file)
+    outputs = as_grid("cat bench/out/*/out.txt").splitlines()
+    hellos = [line for line in outputs if line.startswith("hello from %s-compute" % CLUSTER)]
+    if len(hellos) != count:
+        raise SystemExit("%d %s jobs Finished, but %d outputs came back" % (count, interface, len(hellos)))
+    return took
+
+
+def median_job(interface, count):
+    return statistics.median(run_jobs(1, interface, "bench-%s.jobs" % interface, 300)
+                             for _run in range(count))
+
+
+def act_runs():
+    proc = subprocess.run(["podman", "exec", FRONTEND, "systemctl", "is-active", "act"],
+                          capture_output=True, text=True, check=False)
+    return proc.stdout.strip() == "active"
+
+
+def act_jobs(inventory, count, timeout=1800):
+    """Put `count` hello jobs into aCT at once (act_job, async), wait for all; return seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        play = Path(tmp) / "act.yml"
+        play.write_text(yaml.safe_dump([{
+            "hosts": FRONTEND, "gather_facts": False, "tasks": [
+                {"name": "Put the jobs into aCT", "gridcloud.arc_cluster.act_job": {
+                    "xrsl": HELLO.replace('(stderr="err.txt")', '(outputfiles=("out.txt" ""))'),
+                    "site": CLUSTER, "appjobid": "bench", "timeout": timeout, "poll_interval": 2},
+                 "loop": list(range(count)), "async": timeout + 60, "poll": 0,
+                 "register": "submitted"},
+                {"name": "Wait for every job", "ansible.builtin.async_status": {
+                    "jid": "{{ item.ansible_job_id }}"},
+                 "loop": "{{ submitted.results }}", "register": "jobs",
+                 "until": "jobs.finished", "retries": timeout, "delay": 1},
+                {"name": "Every job finished with its output", "ansible.builtin.assert": {
+                    "that": ["jobs.results | map(attribute='state') | unique == ['done']",
+                             "jobs.results | map(attribute='outputs') | map('length') | min > 0"],
+                    "quiet": True}},
+            ]}]))
+        start = time.monotonic()
+        proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(play)], cwd=ROOT,
+                              capture_output=True, text=True, check=False)
+        took = time.monotonic() - start
+    if proc.returncode != 0:
+        raise SystemExit("%d aCT jobs failed:\n%s" % (count, proc.stdout[-4000:]))
+    return took
+
+
+class Figures(dict):
+    """The figures, each also said on stderr as soon as it is measured (a failure later in the
+    run loses none of them)."""
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        sys.stderr.write("benchmark: %s = %s\n" % (key, round(value, 1) if isinstance(value, float) else value))
+
+
+def measure_jobs(inventory, count, batch, act_batch):
+    """Job turnaround on the running cluster (the CE in mode rest, as the example has it)."""
+    results = Figures()
+    # ARC's default first, then the role's: each median from the same cluster, one after the other
+    apply_arc_ce(inventory, "-e", "arc_ce_slurm_wakeupperiod=%d" % ARC_DEFAULT_SLURM_WAKEUPPERIOD)
+    results["rest_median_arc_default"] = median_job("arcrest", count)
+    apply_arc_ce(inventory)
+    results["rest_median"] = median_job("arcrest", count)
+    results["rest_ratio"] = results["rest_median_arc_default"] / results["rest_median"]
+    results["rest_batch"] = {"jobs": batch, "seconds": run_jobs(batch, "arcrest", "bench-batch.jobs", 1800)}
+    if act_runs():
+        results["act_median"] = statistics.median(act_jobs(inventory, 1) for _run in range(count))
+        results["act_batch"] = {"jobs": act_batch, "seconds": act_jobs(inventory, act_batch)}
+    else:
+        results["act"] = "skipped: aCT does not run on %s (set ACT_SOURCE)" % FRONTEND
+    # INTERNAL needs the CE in mode internal; it goes back to rest afterwards
+    # (tokens come over REST only: the example's test token issuer is off meanwhile)
+    internal = ("-e", "arc_ce_mode=internal", "-e", "arc_ce_test_token_issuer=false")
+    apply_arc_ce(inventory, *internal, "-e",
+                 "arc_ce_slurm_wakeupperiod=%d" % ARC_DEFAULT_SLURM_WAKEUPPERIOD)
+    results["internal_median_arc_default"] = median_job("internal", count)
+    apply_arc_ce(inventory, *internal)
+    results["internal_median"] = median_job("internal", count)
+    results["internal_ratio"] = results["internal_median_arc_default"] / results["internal_median"]
+    apply_arc_ce(inventory)
+    return dict(results)
+
+
+def measure_jobs_only(workers, workdir, jobs, batch, act_batch):
+    """Job turnaround alone, on the benchmark's cluster: the one that is up (left by an earlier
+    run that failed), else a new one; destroyed at the end."""
+    inventory = definition(workers, workdir / ("bench-%d.yml" % workers))
+    up = subprocess.run(["podman", "container", "exists", FRONTEND], check=False).returncode == 0
+    if up:
+        sys.stderr.write("benchmark: %s is up: job turnaround on it as it is\n" % FRONTEND)
+    else:
+        playbook("create", inventory)
+    results = {"jobs": measure_jobs(inventory, jobs, batch, act_batch)}
+    destroy(inventory)
+    return results
+
+
+def measure(workers, scale, workdir, jobs=0, batch=100, act_batch=50):
     results = {}
     inventory = definition(workers, workdir / ("bench-%d.yml" % workers))
     destroy(inventory)
     results["create"] = playbook("create", inventory)
     results["rerun"] = playbook("create", inventory)
+    if jobs:
+        results["jobs"] = measure_jobs(inventory, jobs, batch, act_batch)
     installed = {node: manual_packages(node) for node in nodes()}
     grown = definition(workers + 1, workdir / ("bench-%d.yml" % (workers + 1)))
     results["add_worker"] = playbook("resize", grown)
@@ -148,15 +321,35 @@ def measure(workers, scale, workdir):
 
 
 def table(results, workers):
-    rows = [
-        ("create from nothing (%d workers)" % workers, "%.0f s" % results["create"]),
-        ("second create, no change", "%.0f s" % results["rerun"]),
-        ("resize: add one worker", "%.0f s" % results["add_worker"]),
-        ("apt floor: same packages, plain apt", "%.0f s" % results["apt_floor"]),
-        ("create / apt floor", "%.1fx" % results["overhead_ratio"]),
-    ]
-    rows += [("create from nothing, %s workers" % count, "%.0f s" % took)
-             for count, took in sorted(results["scale"].items())]
+    rows = []
+    if "create" in results:
+        rows += [
+            ("create from nothing (%d workers)" % workers, "%.0f s" % results["create"]),
+            ("second create, no change", "%.0f s" % results["rerun"]),
+            ("resize: add one worker", "%.0f s" % results["add_worker"]),
+            ("apt floor: same packages, plain apt", "%.0f s" % results["apt_floor"]),
+            ("create / apt floor", "%.1fx" % results["overhead_ratio"]),
+        ]
+        rows += [("create from nothing, %s workers" % count, "%.0f s" % took)
+                 for count, took in sorted(results["scale"].items())]
+    jobs = results.get("jobs")
+    if jobs:
+        for interface in ("rest", "internal"):
+            name = interface.upper()
+            rows += [
+                ("%s hello job, median, ARC's slurm_wakeupperiod" % name,
+                 "%.1f s" % jobs["%s_median_arc_default" % interface]),
+                ("%s hello job, median, the role's" % name, "%.1f s" % jobs["%s_median" % interface]),
+                ("%s: ARC's default / the role's" % name, "%.1fx" % jobs["%s_ratio" % interface]),
+            ]
+        rows.append(("%d REST jobs at once, all Finished" % jobs["rest_batch"]["jobs"],
+                     "%.0f s" % jobs["rest_batch"]["seconds"]))
+        if "act_median" in jobs:
+            rows += [("aCT hello job, median", "%.1f s" % jobs["act_median"]),
+                     ("%d aCT jobs at once, all done" % jobs["act_batch"]["jobs"],
+                      "%.0f s" % jobs["act_batch"]["seconds"])]
+        else:
+            rows.append(("aCT jobs", jobs["act"]))
     width = max(len(name) for name, _value in rows)
     lines = ["%-*s  %s" % (width, name, value) for name, value in rows]
     return "\n".join(lines)
@@ -168,13 +361,27 @@ def main():
                         help="workers of the cluster for create, rerun, add worker, apt floor")
     parser.add_argument("--scale", type=int, nargs="*", default=[2, 4, 8],
                         help="worker counts for the scaling figures (none to skip)")
+    parser.add_argument("--jobs", type=int, default=0,
+                        help="job turnaround: hello jobs per median (0 to skip; 5 is a good choice)")
+    parser.add_argument("--batch", type=int, default=100,
+                        help="REST jobs submitted at once for the batch figure")
+    parser.add_argument("--act-batch", type=int, default=50,
+                        help="jobs put into aCT at once for its batch figure")
+    parser.add_argument("--jobs-only", action="store_true",
+                        help="job turnaround alone (--jobs, default 5), on the benchmark's cluster "
+                        "if it is up, else on a new one")
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "benchmark.json",
                         help="where to write the figures as JSON")
     args = parser.parse_args()
     if not os.environ.get("CONTAINERS_CONF"):
         raise SystemExit("load the environment first: . scripts/env.sh")
     with tempfile.TemporaryDirectory() as tmp:
-        results = measure(args.workers, args.scale, Path(tmp))
+        if args.jobs_only:
+            results = measure_jobs_only(args.workers, Path(tmp), args.jobs or 5, args.batch,
+                                        args.act_batch)
+        else:
+            results = measure(args.workers, args.scale, Path(tmp), args.jobs, args.batch,
+                              args.act_batch)
     results["date"] = datetime.date.today().isoformat()
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "kernel": platform.release()}
