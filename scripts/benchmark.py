@@ -140,8 +140,8 @@ def as_grid(script, timeout=1800):
                            FRONTEND, "runuser", "-u", "grid", "--", "bash", "-c", script],
                           capture_output=True, text=True, check=False, timeout=timeout)
     if proc.returncode != 0:
-        raise SystemExit("on %s as grid: %s\nrc=%d %s %s" % (FRONTEND, script, proc.returncode,
-                                                           proc.stdout[-2000:], proc.stderr[-2000:]))
+        raise SystemExit("on %s as grid: %s\nrc=%d %s %s"
+                         % (FRONTEND, script, proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
     return proc.stdout
 
 
