@@ -44,7 +44,8 @@ options:
 notes:
   - Host variables set per node are C(gridcloud_node_kind), C(gridcloud_node_index),
     C(gridcloud_node_state) (V(running), another provider state, or V(planned)),
-    C(gridcloud_node_address), C(gridcloud_node_volumes) (the kind's volumes, each with the
+    C(gridcloud_node_address), C(gridcloud_node_fqdn) (the node's DNS name on the provider's
+    network, when the provider gives one), C(gridcloud_node_volumes) (the kind's volumes, each with the
     C(device) path inside the node when it is attached), C(gridcloud_node_login) (how a person
     logs in) and the provider's connection variables (C(ansible_connection), C(ansible_host),
     C(ansible_user)...).
@@ -200,6 +201,8 @@ class InventoryModule(BaseInventoryPlugin):
                                current["state"] if current else "planned")
         inventory.set_variable(host, "gridcloud_node_address",
                                current["address"] if current else None)
+        inventory.set_variable(host, "gridcloud_node_fqdn",
+                               (current or {}).get("fqdn"))
         inventory.set_variable(host, "gridcloud_node_volumes", volumes)
         inventory.set_variable(host, "gridcloud_node_login",
                                provider.login_command(cluster, host, current))

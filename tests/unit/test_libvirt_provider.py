@@ -411,6 +411,9 @@ def test_node_is_a_tcg_domain_on_an_overlay_with_a_nocloud_seed(provider, virsh,
     assert user_data["users"][0]["sudo"] == "ALL=(ALL) NOPASSWD:ALL"
     assert user_data["users"][0]["ssh_authorized_keys"] == ["ssh-ed25519 AAAAfake gridcloud-demo"]
     assert user_data["hostname"] == "demo-frontend001"
+    # the name the network's DNS gives it, told to cloud-init and to the /etc/hosts block
+    assert user_data["fqdn"] == node["fqdn"] == "demo-frontend001.demo.internal"
+    assert virsh.networks["demo-net"]["xml"].find("domain").get("name") == "demo.internal"
     with open(os.path.join(node_dir, "meta-data")) as handle:
         assert "local-hostname: demo-frontend001" in handle.read()
     seed = [d for d in root.findall("./devices/disk") if d.get("device") == "cdrom"][0]

@@ -90,6 +90,7 @@ def test_servers_become_hosts_in_the_groups_of_their_kind(cloud, tmp_path):
     assert front["ansible_connection"] == "ssh"
     assert front["ansible_ssh_private_key_file"] == "/keys/grid1"
     assert front["gridcloud_node_address"] == "10.0.0.5"
+    assert front["gridcloud_node_fqdn"] is None  # the provider gives no DNS name
     assert front["gridcloud_node_state"] == "running"
     assert front["gridcloud_node_volumes"][0]["device"] == \
         "/dev/disk/by-id/virtio-%s" % volume["id"][:20]

@@ -29,6 +29,10 @@ A node is returned as a plain dict::
      "connection": {"ansible_connection": "...", "ansible_host": "..."}}
 
 ``state`` is ``running`` for a node that is up; any other value means it needs starting.
+A provider whose network gives nodes a DNS name adds ``"fqdn"`` (for example
+``demo-frontend001.demo.internal``); the cluster's ``/etc/hosts`` block names the node by it
+first, so that the node's own name (``hostname -f``) is the same before and after that block
+is written.
 
 A volume as::
 

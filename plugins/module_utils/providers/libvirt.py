@@ -302,6 +302,10 @@ class LibvirtProvider(Provider):
     def dns_domain(cluster):
         return "%s.internal" % cluster
 
+    def node_fqdn(self, cluster, name):
+        """The node's DNS name: its cloud-init fqdn and the name the cluster's network gives it."""
+        return "%s.%s" % (name, self.dns_domain(cluster))
+
     def _network_state(self, name):
         """None (no such network), 'inactive' or 'active'."""
         rc, out, _err = self._virsh_rc(["net-info", name])
@@ -593,6 +597,7 @@ class LibvirtProvider(Provider):
             "kind": values.get("kind"),
             "index": index,
             "address": address,
+            "fqdn": self.node_fqdn(cluster, name) if cluster else None,
             "mac": mac,
             "state": self._domain_state(name),
         }
@@ -651,7 +656,7 @@ class LibvirtProvider(Provider):
                 "ssh_authorized_keys": [key],
             }],
             "hostname": name,
-            "fqdn": "%s.%s" % (name, self.dns_domain(cluster)),
+            "fqdn": self.node_fqdn(cluster, name),
             "ssh_pwauth": False,
         }
         # JSON is YAML: the cloud-config needs no YAML library on the controller.
