@@ -78,6 +78,24 @@ def test_the_smoke_test_after_resize_out_passes_on_both_workers(scaled_out):
     assert {"SLURM job on itscale-compute001", "SLURM job on %s" % NEW_WORKER} <= checks
 
 
+def hosts_that_ran(result, role):
+    """The hosts on which a task of the role ran (ok or changed) in a playbook run."""
+    hosts = set()
+    for block in re.split(r"\nTASK \[", result.output)[1:]:
+        if block.startswith("gridcloud.arc_cluster.%s : " % role):
+            hosts.update(re.findall(r"^(?:ok|changed): \[([^\]]+)\]", block, re.MULTILINE))
+    return hosts
+
+
+def test_resize_out_configures_only_the_new_worker_beyond_what_the_node_set_changes(scaled_out):
+    """The new worker gets every role; the others only those whose configuration lists the
+    nodes (/etc/hosts, SLURM): the volumes role, for one, runs on the new worker alone."""
+    everyone = {"itscale-frontend001", "itscale-compute001", NEW_WORKER}
+    assert hosts_that_ran(scaled_out, "common") == everyone
+    assert hosts_that_ran(scaled_out, "slurm") == everyone
+    assert hosts_that_ran(scaled_out, "volumes") == {NEW_WORKER}
+
+
 def test_the_new_worker_has_the_clusters_munge_key(scaled_out):
     sums = set()
     for node in ("itscale-frontend001", "itscale-compute001", NEW_WORKER):
