@@ -98,6 +98,9 @@ def test_a_token_the_ce_does_not_take_fails_the_token_check_with_the_reason(tmp_
     checks = {(c["node"], c["check"]): (c["result"], c["detail"])
               for c in json.loads(results.read_text())["results"]}
     assert checks[(FRONTEND, "ARC job (ARCREST interface)")][0] == "passed"
+    # the results file is the run's output, not a change: the smoke test reports none anywhere
+    assert re.findall(r"changed=(\d+)", output) and \
+        set(re.findall(r"changed=(\d+)", output)) == {"0"}, output[-3000:]
     result, detail = checks[(FRONTEND, "ARC job with a token of issuer test")]
     assert result == "failed", detail
     assert detail.startswith("no job: the CE %s refused the bearer token" % FRONTEND), detail
