@@ -51,9 +51,13 @@ def sbatch(run, frontend, user, worker, command):
 
 
 def job_state(run, frontend, job):
-    """(JobState, Restarts) of a SLURM job, as scontrol shows it; ("PURGED", 0) once slurmctld
-    has forgotten a finished job (MinJobAge)."""
-    out = run.runner.on(frontend, "scontrol show job %s" % job)
+    """(JobState, Restarts) of a SLURM job, as scontrol shows it."""
+    return parse_job_state(run.runner.on(frontend, "scontrol show job %s" % job))
+
+
+def parse_job_state(out):
+    """(JobState, Restarts) from ``scontrol show job`` output; ("PURGED", 0) once slurmctld has
+    forgotten a finished job (MinJobAge)."""
     state, restarts = re.search(r"JobState=(\S+)", out), re.search(r"Restarts=(\d+)", out)
     if not state:
         return ("PURGED", 0)
@@ -292,7 +296,7 @@ def test_a_worker_reboot_loses_no_job(acceptance):
                  "requeued, or reported failed")
     # read at once: slurmctld forgets a finished job after MinJobAge (300 s)
     shown = acceptance.runner.on(frontend, "scontrol show job %s" % job)
-    requeued = job_state(acceptance, frontend, job)[1] >= 1
+    requeued = parse_job_state(shown)[1] >= 1
 
     def worker_back():
         state = node_state(acceptance, frontend, worker)
