@@ -85,6 +85,15 @@ def test_rest_mode_serves_https_with_a_host_certificate_for_the_frontend(host):
     assert re.search(r"CN ?= ?host/%s$" % FRONTEND, subject), subject
 
 
+def test_systemd_gives_a_rex_time_to_start_and_restarts_it_when_it_fails(host):
+    """systemd has loaded the role's drop-ins (arc_ce_start_timeout 300 s, not systemd's 90 s,
+    which A-REX's start scripts overran at boot on an emulated VM)."""
+    for unit in ("arc-arex", "arc-arex-ws"):
+        shown = host.check_output("systemctl show -p TimeoutStartUSec,Restart,RestartUSec %s" % unit)
+        assert sorted(shown.splitlines()) == ["Restart=on-failure", "RestartUSec=30s",
+                                              "TimeoutStartUSec=5min"], (unit, shown)
+
+
 def test_rest_mode_has_the_rfc7919_dh_group_and_generates_no_parameters(host):
     """The role writes ffdhe4096 before arc-arex-ws starts, so its start script finds valid
     parameters and never runs its 4096-bit `openssl dhparam` in the background."""
