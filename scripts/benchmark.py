@@ -6,7 +6,7 @@
 Not a test: it asserts nothing about speed, it measures and prints. Run it on an otherwise idle
 machine after `make setup` (with `. scripts/env.sh` loaded):
 
-    python scripts/benchmark.py                      # 2 workers, then 2 -> 4 -> 8
+    python scripts/benchmark.py                      # 2 workers, then 2 -> 4 -> 8 -> 16
     python scripts/benchmark.py --scale 2 4 --json build/benchmark.json
 
 Figures, each from one run:
@@ -17,7 +17,7 @@ Figures, each from one run:
 - apt floor: on fresh nodes of the same layout (provisioned only), the same packages that
   the roles installed, installed with plain `apt-get install` on all nodes at once. The ratio
   create / apt floor is the collection's overhead over the package installs it cannot avoid.
-- scale: `create` from nothing with 2, 4, 8 ... workers (`--scale`); the count that equals
+- scale: `create` from nothing with 2, 4, 8, 16 workers (`--scale`); the count that equals
   `--workers` is the create figure above, not run again.
 
 Job turnaround (`--jobs N`, on the cluster of the create figure, before it is destroyed), each
@@ -30,6 +30,9 @@ second), outputs fetched and checked:
 - aCT, when aCT runs on the frontend (ACT_SOURCE or its git repository): the median of N jobs
   and `--act-batch` jobs (default 50) put into aCT at once with the act_job module, until the
   last is done, every output downloaded by aCT.
+
+Then the project's goals (README, Performance), each with this run's figure and "met", "not met"
+or "not measured" (and what measures it); in the JSON under "goals".
 
 The apt caches of the node slots (see docs/local-provider.md) are warm after the first run, for
 the playbooks and the floor alike; the first figures of a machine that never ran a cluster
@@ -355,11 +358,53 @@ def table(results, workers):
     return "\n".join(lines)
 
 
+# The project's speed goals (README, Performance): (goal, how its figure is read from the results,
+# the limit, how the figure is shown, what measures it when it is missing).
+GOALS = (
+    ("REST hello job, median <= 15 s", lambda r: r["jobs"]["rest_median"], 15,
+     "{:.1f} s", "--jobs N"),
+    ("INTERNAL hello job, median <= 15 s", lambda r: r["jobs"]["internal_median"], 15,
+     "{:.1f} s", "--jobs N"),
+    ("aCT hello job, median <= 30 s", lambda r: r["jobs"]["act_median"], 30,
+     "{:.1f} s", "--jobs N with ACT_SOURCE"),
+    ("100 REST jobs at once, all Finished <= 120 s",
+     lambda r: r["jobs"]["rest_batch"]["seconds"] if r["jobs"]["rest_batch"]["jobs"] >= 100 else None,
+     120, "{:.0f} s", "--jobs N --batch 100"),
+    ("second create, no change, <= 30 s", lambda r: r["rerun"], 30, "{:.0f} s", "a full run"),
+    ("create <= 1.5x the apt floor", lambda r: r["overhead_ratio"], 1.5, "{:.1f}x", "a full run"),
+    ("add one worker <= 40 % of a create", lambda r: r["add_worker"] / r["create"], 0.40,
+     "{:.0%}", "a full run"),
+    ("16 workers <= 1.6x the time of 2", lambda r: r["scale"][16] / r["scale"][2], 1.6,
+     "{:.2f}x", "--scale 2 16"),
+)
+
+
+def goals(results):
+    """Each goal with this run's figure and whether it is met: [(goal, figure, verdict)]."""
+    rows = []
+    for goal, read, limit, shown, how in GOALS:
+        try:
+            value = read(results)
+        except (KeyError, TypeError, ZeroDivisionError):
+            value = None
+        if value is None:
+            rows.append((goal, "-", "not measured (%s)" % how))
+        else:
+            rows.append((goal, shown.format(value), "met" if value <= limit else "not met"))
+    return rows
+
+
+def goals_table(rows):
+    width = max(len(goal) for goal, _figure, _verdict in rows)
+    return "\n".join("%-*s  %-8s  %s" % (width, goal, figure, verdict)
+                     for goal, figure, verdict in rows)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--workers", type=int, default=2,
                         help="workers of the cluster for create, rerun, add worker, apt floor")
-    parser.add_argument("--scale", type=int, nargs="*", default=[2, 4, 8],
+    parser.add_argument("--scale", type=int, nargs="*", default=[2, 4, 8, 16],
                         help="worker counts for the scaling figures (none to skip)")
     parser.add_argument("--jobs", type=int, default=0,
                         help="job turnaround: hello jobs per median (0 to skip; 5 is a good choice)")
@@ -385,7 +430,11 @@ def main():
     results["date"] = datetime.date.today().isoformat()
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "kernel": platform.release()}
+    results["goals"] = [{"goal": goal, "figure": figure, "verdict": verdict}
+                        for goal, figure, verdict in goals(results)]
     print(table(results, args.workers))
+    print("\nGoals (README, Performance):")
+    print(goals_table(goals(results)))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, sort_keys=True))
     print("figures written to %s" % args.json)

@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gridcloud.arc_cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The benchmark's goals table (scripts/benchmark.py): each goal is judged on the figures of
+one run, and a goal whose figures the run did not measure says what would measure it."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SPEC = importlib.util.spec_from_file_location("gridcloud_benchmark",
+                                              HERE.parents[1] / "scripts" / "benchmark.py")
+benchmark = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(benchmark)
+
+FULL = {
+    "create": 240.0, "rerun": 29.0, "add_worker": 100.0, "apt_floor": 100.0,
+    "overhead_ratio": 2.4, "scale": {2: 240.0, 4: 270.0, 8: 330.0, 16: 400.0},
+    "jobs": {"rest_median": 60.1, "internal_median": 8.8, "act_median": 74.2,
+             "rest_batch": {"jobs": 100, "seconds": 200.0}},
+}
+
+
+def verdicts(results):
+    return {goal: (figure, verdict) for goal, figure, verdict in benchmark.goals(results)}
+
+
+def test_every_goal_is_judged_on_a_full_run():
+    assert verdicts(FULL) == {
+        "REST hello job, median <= 15 s": ("60.1 s", "not met"),
+        "INTERNAL hello job, median <= 15 s": ("8.8 s", "met"),
+        "aCT hello job, median <= 30 s": ("74.2 s", "not met"),
+        "100 REST jobs at once, all Finished <= 120 s": ("200 s", "not met"),
+        "second create, no change, <= 30 s": ("29 s", "met"),
+        "create <= 1.5x the apt floor": ("2.4x", "not met"),
+        "add one worker <= 40 % of a create": ("42%", "not met"),
+        "16 workers <= 1.6x the time of 2": ("1.67x", "not met"),
+    }
+
+
+def test_a_goal_without_its_figures_says_what_measures_it():
+    partial = dict(FULL, scale={2: 240.0, 4: 270.0},
+                   jobs={"rest_median": 12.0, "internal_median": 8.8,
+                         "rest_batch": {"jobs": 20, "seconds": 50.0},
+                         "act": "skipped: aCT does not run"})
+    judged = verdicts(partial)
+    assert judged["REST hello job, median <= 15 s"] == ("12.0 s", "met")
+    assert judged["aCT hello job, median <= 30 s"] == ("-", "not measured (--jobs N with ACT_SOURCE)")
+    assert judged["100 REST jobs at once, all Finished <= 120 s"] == (
+        "-", "not measured (--jobs N --batch 100)")
+    assert judged["16 workers <= 1.6x the time of 2"] == ("-", "not measured (--scale 2 16)")
+    no_jobs = verdicts({key: value for key, value in FULL.items() if key != "jobs"})
+    assert no_jobs["INTERNAL hello job, median <= 15 s"] == ("-", "not measured (--jobs N)")
+
+
+def test_the_table_has_one_line_per_goal():
+    lines = benchmark.goals_table(benchmark.goals(FULL)).splitlines()
+    assert len(lines) == len(benchmark.GOALS)
+    assert lines[-1].split()[-2:] == ["not", "met"]
