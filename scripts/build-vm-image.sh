@@ -197,6 +197,14 @@ printf 'Acquire::Retries "3";\n' > "$rootfs/etc/apt/apt.conf.d/10gridcloud-retri
 for unit in apt-daily.timer apt-daily-upgrade.timer; do
   ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
 done
+# The domain boots the kernel and initrd copied beside the disk (below), never the guest's /boot:
+# an initramfs rebuilt in the guest is not used, and a package with an initramfs hook (xfsprogs,
+# nfs-common, ...) rebuilt it for minutes under TCG. The guest does not rebuild it.
+sed -i 's/^update_initramfs=.*/update_initramfs=no/' "$rootfs/etc/initramfs-tools/update-initramfs.conf"
+grep -qx 'update_initramfs=no' "$rootfs/etc/initramfs-tools/update-initramfs.conf" || {
+  echo "build-vm-image: could not turn off initramfs updates in the guest" >&2
+  exit 1
+}
 sed -i 's/^# *en_US.UTF-8/en_US.UTF-8/' "$rootfs/etc/locale.gen" && chroot "$rootfs" locale-gen >/dev/null
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
 rm -f "$rootfs"/var/lib/apt/periodic/update-success-stamp
