@@ -13,8 +13,17 @@ version_added: "1.0.0"
 description:
   - Submits an xRSL job description with C(arcsub), or one of ARC's own test jobs with
     C(arctest), to an ARC Computing Element through its INTERNAL interface (on the CE host
-    itself) or over REST, waits with C(arcstat) until the job reaches a final state, and
-    downloads its outputs with C(arcget).
+    itself) or over REST, waits until the job reaches a final state, and downloads its outputs.
+  - Through the INTERNAL interface it waits with C(arcstat) and fetches with C(arcget).
+  - Over REST it follows the job in A-REX's own state (C(<job>/diagnose/status) of A-REX's REST
+    interface, read from the job's status file in the control dir), reads the exit code from the
+    job's C(diag), downloads the files of its session dir (what A-REX keeps of a finished job,
+    its outputs) and then cleans the job from the CE (C(action=clean); not with O(keep)), with
+    the user's X.509 proxy or the token, trusting the CAs in E(X509_CERT_DIR) (default
+    C(/etc/grid-security/certificates)). C(arcstat) and C(arcget) would see the job up to a
+    minute late, because A-REX 7.0 rewrites the jobs' information once a minute. A job fetched
+    and cleaned this way goes into a job list of this run alone, not the user's. Where Python's
+    TLS client cannot talk to the CE, the module warns and uses C(arcstat) and C(arcget).
   - Runs the ARC clients as the user the module runs as (use O(ignore:become_user)); that user
     needs a valid X.509 proxy (C(arcproxy)). With O(interface=internal) it must be the user
     A-REX runs as (the C(gridcloud.arc_cluster.arc_ce) role sets this up in mode C(internal)
@@ -54,7 +63,9 @@ options:
         named after its short id. Created when missing. Without it nothing is fetched.
     type: path
   keep:
-    description: Leave the job's files on the CE after fetching (C(arcget --keep)).
+    description:
+      - Leave the job on the CE after fetching (C(arcget --keep); over REST no C(action=clean)).
+        The job then stays in the user's own job list, for C(arcstat) and C(arcget) later.
     type: bool
     default: false
   arc_conf:
@@ -151,20 +162,23 @@ job_id:
   sample: file:///srv/grid/session/c901c638e79d
 state:
   description:
-    - The job's last state as C(arcstat) reported it, for example C(Queuing), C(Running),
-      C(Finished), C(Failed); V(submitted) with O(wait=false), null in check mode.
+    - The job's last state in C(arcstat)'s names, for example C(Queuing), C(Running),
+      C(Finished), C(Failed), C(Killed); over REST A-REX's own state (C(Accepted), C(Preparing),
+      C(Submitting), C(Running), C(Finishing), C(Finished), C(Failed), C(Killed), C(Deleted));
+      V(submitted) with O(wait=false), null in check mode.
   returned: always
   type: str
   sample: Finished
 exit_code:
   description:
-    - The job's exit code, from C(arcstat) or, for the INTERNAL interface, from the job's
-      diagnostics in the CE's control dir; null when unknown.
+    - The job's exit code, from its diagnostics (C(diag)), over REST from A-REX's REST
+      interface, for the INTERNAL interface from the CE's control dir (or C(arcstat) where it
+      reports one); null when unknown.
   returned: always
   type: int
   sample: 0
 job_error:
-  description: The reason ARC gives for a failed job.
+  description: The reason ARC gives for a failed job (over REST the first line of A-REX's C(failed) record).
   returned: when ARC reports one
   type: str
   sample: "LRMS error: (3) Job failed"
@@ -186,9 +200,13 @@ stdout:
   sample: hello from mol-compute001
 """
 
+import json
 import os
 import re
+import ssl
 import tempfile
+from http.client import HTTPException, HTTPSConnection
+from urllib.parse import urlsplit
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.job_module import (
     JobError,
@@ -205,6 +223,131 @@ FINAL_STATES = ("Finished", "Failed", "Killed", "Deleted")
 JOB_ID_RE = re.compile(r"^(?:Job|Test) submitted with jobid:\s*(\S+)", re.MULTILINE)
 RESULTS_RE = re.compile(r"^Results stored at:\s*(\S+)", re.MULTILINE)
 STDOUT_LIMIT = 65536
+# A job id of the REST interface: https://<host>[:<port>]/<path>/rest/1.0/jobs/<id>
+REST_ID_RE = re.compile(r"^https://[^/]+/(?:.*/)?rest/1\.0/jobs/([0-9A-Za-z]+)$")
+# A-REX's own job states (the control dir's status file) as arcstat names them.
+AREX_STATES = {"ACCEPTED": "Accepted", "PREPARING": "Preparing", "SUBMIT": "Submitting",
+               "INLRMS": "Running", "CANCELING": "Killing", "FINISHING": "Finishing",
+               "FINISHED": "Finished", "DELETED": "Deleted"}
+ADL_OUTPUT_RE = re.compile(r"<(?:\w+:)?Output>([^<]+)</(?:\w+:)?Output>")
+
+
+class RestUnreadable(Exception):
+    """A-REX's REST interface could not be read with Python's TLS client (ARC's own could)."""
+
+
+class ArexRest:
+    """The few calls of A-REX's REST interface (ARC 7.0) the module makes for one job, over https
+    with the user's X.509 proxy or a bearer token, the CA certificates of the grid
+    (X509_CERT_DIR, default /etc/grid-security/certificates).
+
+    A-REX answers ``<job>/diagnose/status`` from the job's status file in its control dir, so a
+    job is seen in its current state at once; ``arcstat`` (``action=info``) reads the job's
+    information, which A-REX 7.0 rewrites once a minute.
+    """
+
+    def __init__(self, job_id, proxy=None, token=None, capath=None):
+        parts = urlsplit(job_id)
+        self.host, self.port = parts.hostname, parts.port or 443
+        self.path = parts.path.rstrip("/")
+        self.id = self.path.rsplit("/", 1)[-1]
+        self.token = token
+        self.context = ssl.create_default_context(capath=capath)
+        # Grid CAs (ARC's test CA among them) often lack the key usage that Python 3.13's strict
+        # checks want; the chain and the host name are still verified.
+        self.context.verify_flags &= ~getattr(ssl, "VERIFY_X509_STRICT", 0)
+        if proxy:
+            self.context.load_cert_chain(proxy)
+
+    def request(self, method, path, body=None, accept=None):
+        """(HTTP status, body bytes); RestUnreadable when no answer came."""
+        headers = {}
+        if accept:
+            headers["Accept"] = accept
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        connection = HTTPSConnection(self.host, self.port, context=self.context, timeout=60)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        except (OSError, HTTPException) as exc:
+            raise RestUnreadable("%s %s: %s" % (method, path, exc)) from exc
+        finally:
+            connection.close()
+
+    def get(self, sub, accept=None):
+        return self.request("GET", self.path + "/" + sub, accept=accept)
+
+    def text(self, sub):
+        """The text of a job resource, or None where A-REX has none (404)."""
+        status, body = self.get(sub)
+        if status == 404:
+            return None
+        if status != 200:
+            raise RestUnreadable("GET %s/%s: HTTP %s" % (self.path, sub, status))
+        return body.decode(errors="replace")
+
+    def state(self):
+        """(state as arcstat names it, A-REX's reason when the job failed)."""
+        status = (self.text("diagnose/status") or "").strip()
+        status = status.split(":", 1)[-1] if status.startswith("PENDING:") else status
+        state = AREX_STATES.get(status, status.title() or None)
+        reason = None
+        if status == "FINISHED":
+            failed = self.text("diagnose/failed")
+            if failed is not None and failed.strip():
+                reason = failed.strip().splitlines()[0]
+                state = "Killed" if "cancel" in reason.lower() else "Failed"
+        return state, reason
+
+    def exit_code(self):
+        code = None
+        for line in (self.text("diagnose/diag") or "").splitlines():
+            if line.startswith("exitcode="):
+                value = line.split("=", 1)[1].strip()
+                if re.match(r"^-?\d+$", value):
+                    code = int(value)
+        return code
+
+    def stdout_name(self):
+        """The job's standard output file, from the description A-REX keeps (ADL)."""
+        match = ADL_OUTPUT_RE.search(self.text("diagnose/description") or "")
+        return match.group(1).strip() if match else None
+
+    def download(self, target, sub=""):
+        """Every file of the job's session dir below ``sub`` into ``target``."""
+        status, body = self.get("session/" + sub, accept="application/json")
+        if status != 200:
+            raise RestUnreadable("GET %s/session/%s: HTTP %s" % (self.path, sub, status))
+        try:
+            listing = json.loads(body.decode() or "{}")
+        except ValueError as exc:
+            raise RestUnreadable("GET %s/session/%s: not a JSON listing (%s)" % (self.path, sub, exc)) from exc
+        os.makedirs(target, exist_ok=True)
+        for kind in ("file", "dir"):
+            names = listing.get(kind) or []
+            for name in [names] if isinstance(names, str) else names:
+                if "/" in name or name in (".", ".."):
+                    continue
+                if kind == "dir":
+                    self.download(os.path.join(target, name), sub + name + "/")
+                    continue
+                status, content = self.get("session/" + sub + name)
+                if status != 200:
+                    raise RestUnreadable("GET %s/session/%s%s: HTTP %s" % (self.path, sub, name, status))
+                with open(os.path.join(target, name), "wb") as handle:
+                    handle.write(content)
+
+    def clean(self):
+        """Remove the job from the CE (``action=clean``); A-REX answers 202 per job."""
+        base = self.path.rsplit("/", 1)[0]
+        status, body = self.request("POST", base + "?action=clean",
+                                    body=json.dumps({"job": [{"id": self.id}]}),
+                                    accept="application/json")
+        return status in (200, 201) and b'"202"' in body
 
 
 def meaningful(text):
@@ -258,6 +401,7 @@ class ArcJob(JobModule):
         "required_one_of": [("xrsl", "src", "test_job")],
     }
     initial_result = {"job_id": None, "state": None, "exit_code": None, "outputs": [], "stdout": ""}
+    joblist = None
 
     # ------------------------------------------------------------------ commands
     def _environment(self):
@@ -308,7 +452,7 @@ class ArcJob(JobModule):
 
     def submit(self, path):
         """Submit the description in ``path``, or with ``path`` None the test job; its id."""
-        target = ["-C", self.params["endpoint"], "-T", self.params["interface"]]
+        target = ["-C", self.params["endpoint"], "-T", self.params["interface"]] + self._joblist()
         if path is None:
             args = ["arctest", "-J", str(self.params["test_job"])] + target
         else:
@@ -344,8 +488,13 @@ class ArcJob(JobModule):
         return "%s failed (rc=%s) and submitted nothing: %s" % (
             tool, rc, said.replace("\n", " ") or "no output")
 
+    def _joblist(self):
+        """``-j <file>``: the job list of this run alone, for a REST job that the module fetches
+        and removes from the CE (nothing is left for the user's own job list); else nothing."""
+        return ["-j", self.joblist] if self.joblist else []
+
     def status(self, job_id):
-        rc, out, err = self._run(["arcstat", "-l", job_id])
+        rc, out, err = self._run(["arcstat", "-l"] + self._joblist() + [job_id])
         fields = parse_status(out)
         if rc != 0 or "State" not in fields:
             return None, fields, meaningful(out + "\n" + err)
@@ -403,7 +552,7 @@ class ArcJob(JobModule):
     def fetch(self, job_id, fields):
         dest = self.params["dest"]
         os.makedirs(dest, exist_ok=True)
-        args = ["arcget", "-D", dest]
+        args = ["arcget", "-D", dest] + self._joblist()
         if self.params["keep"]:
             args.append("--keep")
         # arcget prints the results' directory relative to its working directory
@@ -422,6 +571,68 @@ class ArcJob(JobModule):
             if os.path.isfile(path):
                 with open(path, errors="replace") as handle:
                     self.result["stdout"] = handle.read(STDOUT_LIMIT)
+
+    # ------------------------------------------------------------------ over REST
+    def rest_client(self, job_id):
+        """An ArexRest for a REST job id (None for an INTERNAL one), with the user's proxy or
+        the token the job was submitted with."""
+        if not REST_ID_RE.match(job_id):
+            return None
+        token, proxy = None, None
+        if self.params["token_file"] is not None:
+            with open(self.params["token_file"]) as handle:
+                token = handle.read().strip()
+        elif self.params["token"] is not None:
+            token = self.params["token"].strip()
+        else:
+            proxy = os.environ.get("X509_USER_PROXY") or "/tmp/x509up_u%d" % os.getuid()
+        capath = os.environ.get("X509_CERT_DIR") or "/etc/grid-security/certificates"
+        try:
+            return ArexRest(job_id, proxy=proxy, token=token, capath=capath)
+        except (OSError, ssl.SSLError) as exc:
+            raise RestUnreadable("the proxy %s or the CA dir %s: %s" % (proxy, capath, exc)) from exc
+
+    def finish_over_rest(self, rest, job_id):
+        """Wait for the job with A-REX's own state, read its exit code, fetch its outputs over
+        REST and clean it from the CE (unless keep)."""
+        last = {"state": None, "reason": None}
+
+        def finished():
+            last["state"], last["reason"] = rest.state()
+            if last["state"] is not None:
+                self.result["state"] = last["state"]
+            return last["state"] in FINAL_STATES
+
+        self.poll(finished, lambda: (
+            "job %s did not reach a final state within %ss (last state: %s, as A-REX reports it "
+            "over REST)" % (job_id, self.params["timeout"], last["state"] or "unknown")))
+        self.result["exit_code"] = rest.exit_code()
+        if last["reason"]:
+            self.result["job_error"] = last["reason"]
+        if not self.params["dest"]:
+            return
+        output_dir = os.path.join(self.params["dest"], rest.id)
+        rest.download(output_dir)
+        self.result["output_dir"] = output_dir
+        self.result["outputs"] = self.files_under(output_dir)
+        stdout_name = rest.stdout_name()
+        if stdout_name:
+            path = os.path.join(output_dir, stdout_name.lstrip("/"))
+            if os.path.isfile(path):
+                with open(path, errors="replace") as handle:
+                    self.result["stdout"] = handle.read(STDOUT_LIMIT)
+        if not self.params["keep"] and not rest.clean():
+            self.ansible.warn("job %s: A-REX did not accept cleaning it; its files stay on the CE "
+                              "until its lifetime ends" % job_id)
+
+    def finish_with_clients(self, job_id):
+        """Wait with arcstat, read the exit code, fetch with arcget."""
+        fields = self.wait(job_id)
+        self.result["exit_code"] = self.exit_code(job_id, fields)
+        if fields.get("Job Error"):
+            self.result["job_error"] = fields["Job Error"]
+        if self.params["dest"]:
+            self.fetch(job_id, fields)
 
     # ------------------------------------------------------------------ main
     def run(self):
@@ -442,6 +653,10 @@ class ArcJob(JobModule):
             with os.fdopen(handle, "w") as out:
                 out.write(self.params["xrsl"])
             path = tmp
+        fetch_and_clean = (self.params["interface"] == "arcrest" and self.params["wait"]
+                           and self.params["dest"] is not None and not self.params["keep"])
+        if fetch_and_clean:
+            self.joblist = os.path.join(self.ansible.tmpdir, "arc_job-jobs.dat")
         try:
             job_id = self.submit(path)
         finally:
@@ -450,17 +665,23 @@ class ArcJob(JobModule):
         self.result.update(changed=True, job_id=job_id, state="submitted")
         if not self.params["wait"]:
             return
-        fields = self.wait(job_id)
-        self.result["exit_code"] = self.exit_code(job_id, fields)
-        if fields.get("Job Error"):
-            self.result["job_error"] = fields["Job Error"]
-        if self.params["dest"]:
-            self.fetch(job_id, fields)
+        rest = None
+        try:
+            rest = self.rest_client(job_id)
+            if rest is not None:
+                self.finish_over_rest(rest, job_id)
+        except RestUnreadable as exc:
+            self.ansible.warn("A-REX's REST interface did not answer the module (%s): waiting with "
+                              "arcstat and fetching with arcget, which see the job up to a minute "
+                              "late (A-REX 7.0 refreshes its job information once a minute)" % exc)
+            rest = None
+        if rest is None:
+            self.finish_with_clients(job_id)
         failed = self.result["state"] != "Finished" or self.result["exit_code"] not in (0, None)
         if failed and self.params["fail_on_job_failure"]:
             raise JobError("job %s ended %s with exit code %s%s"
                            % (job_id, self.result["state"], self.result["exit_code"],
-                              ": " + fields["Job Error"] if fields.get("Job Error") else ""))
+                              ": " + self.result["job_error"] if self.result.get("job_error") else ""))
 
 
 def main():

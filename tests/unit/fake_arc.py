@@ -11,6 +11,7 @@ successive ``arcstat`` calls. A command line the fake does not know raises Unkno
 
 from __future__ import annotations
 
+import json
 import os
 
 from fake_podman import UnknownCommand
@@ -95,6 +96,10 @@ class FakeArc:
         self.cwds = []
         self.environments = []           # environ_update of each call
         self.unknown = []
+        self.joblists = []               # the -j arguments, in order
+        self.rest_calls = []             # (method, path, headers) of each REST request
+        self.rest_down = False           # True: the REST interface does not answer
+        self.cleaned = []                # job ids cleaned over REST
 
     def __call__(self, args, **kwargs):
         if not isinstance(args, list):
@@ -102,6 +107,11 @@ class FakeArc:
         if set(kwargs) - {"cwd", "environ_update"}:
             self._unknown(args, "unexpected keyword arguments %r" % (kwargs,))
         self.calls.append(list(args))
+        if "-j" in args:
+            # a job list of the module's run alone: recorded, then the call as without it
+            at = args.index("-j")
+            self.joblists.append(args[at + 1])
+            args = args[:at] + args[at + 2:]
         self.cwds.append(kwargs.get("cwd"))
         self.environments.append(dict(kwargs.get("environ_update") or {}))
         tool = args[0]
@@ -168,3 +178,60 @@ class FakeArc:
         shown = os.path.relpath(target, cwd) if cwd else target
         return (0, "Results stored at: %s\nJobs processed: 1, successfully retrieved: 1, "
                    "successfully cleaned: 1\n" % shown, NOISE * 3)
+
+
+# A-REX's own state (its status file) for each state the fake jobs walk through, and the
+# record A-REX keeps in the job's "failed" file for the final ones that are not a success.
+AREX_STATE = {"Accepted": "ACCEPTED", "Preparing": "PREPARING", "Submitting": "SUBMIT",
+              "Queuing": "INLRMS", "Running": "INLRMS", "Finishing": "FINISHING",
+              "Finished": "FINISHED", "Failed": "FINISHED", "Killed": "FINISHED",
+              "Deleted": "DELETED"}
+KILLED = "Job is canceled by external request"
+
+
+class FakeRest:
+    """A-REX's REST interface as the arc_job module reads it (ArexRest.request), for the jobs
+    of a FakeArc: each diagnose/status call moves a job one state on, like arcstat does."""
+
+    def __init__(self, arc):
+        self.arc = arc
+
+    def __call__(self, rest, method, path, body=None, accept=None):
+        from ansible_collections.gridcloud.arc_cluster.plugins.modules.arc_job import RestUnreadable
+
+        headers = {"Accept": accept} if accept else {}
+        if rest.token:
+            headers["Authorization"] = "Bearer " + rest.token
+        self.arc.rest_calls.append((method, path, headers))
+        if self.arc.rest_down:
+            raise RestUnreadable("%s %s: [Errno 111] Connection refused" % (method, path))
+        base = "/arex/rest/1.0/jobs"
+        if method == "POST" and path == base + "?action=clean":
+            ids = [job["id"] for job in json.loads(body)["job"]]
+            self.arc.cleaned.extend(ids)
+            return 201, json.dumps({"job": {"status-code": "202", "reason": "Queued for cleaning",
+                                            "id": ids[0]}}).encode()
+        short, _slash, sub = path[len(base) + 1:].partition("/")
+        job = next((j for j in self.arc.jobs.values() if j.short == short), None)
+        if method != "GET" or job is None or short in self.arc.cleaned:
+            return 404, b""
+        if sub == "diagnose/status":
+            job.last_state = job.state()
+            return 200, (AREX_STATE[job.last_state] + "\n").encode()
+        if sub == "diagnose/failed":
+            reasons = {"Failed": job.job_error or "Job failed", "Killed": KILLED}
+            reason = reasons.get(getattr(job, "last_state", None))
+            return (200, (reason + "\n").encode()) if reason else (404, b"")
+        if sub == "diagnose/diag":
+            code = "" if job.exit_code is None else "exitcode=%d\n" % job.exit_code
+            return 200, ("nodename=ce-compute001\n" + code).encode()
+        if sub == "diagnose/description":
+            output = "<adl:Output>%s</adl:Output>" % job.stdout if job.stdout else ""
+            return 200, ('<adl:ActivityDescription xmlns:adl="http://www.eu-emi.eu/es/2010/12/adl">'
+                         "<adl:Application>%s</adl:Application></adl:ActivityDescription>"
+                         % output).encode()
+        if sub == "session/":
+            return 200, json.dumps({"file": sorted(job.outputs), "dir": []}).encode()
+        if sub.startswith("session/") and sub[len("session/"):] in job.outputs:
+            return 200, job.outputs[sub[len("session/"):]].encode()
+        return 404, b""

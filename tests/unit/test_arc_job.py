@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from fake_arc import AREX_DOWN, NO_INFO, NOT_HEALTHY, TOKEN_REFUSED, FakeArc, FakeJob
+from fake_arc import AREX_DOWN, KILLED, NO_INFO, NOT_HEALTHY, TOKEN_REFUSED, FakeArc, FakeJob, FakeRest
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils import job_module
 from ansible_collections.gridcloud.arc_cluster.plugins.modules import arc_job
@@ -43,6 +45,22 @@ def fake_arc(ansible_module, monkeypatch):  # pylint: disable=unused-argument
         return fake(args, **kwargs)
 
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
+    rest = FakeRest(fake)
+    monkeypatch.setattr(arc_job.ArexRest, "request",
+                        lambda self, method, path, body=None, accept=None:
+                        rest(self, method, path, body, accept))
+    fake.tls = []  # (capath, client certificate chain or None) of each TLS context
+
+    class Context:
+        verify_flags = 0
+
+        def __init__(self, capath=None):
+            fake.tls.append([capath, None])
+
+        def load_cert_chain(self, path):
+            fake.tls[-1][1] = path
+
+    monkeypatch.setattr(arc_job.ssl, "create_default_context", Context)
     yield fake
     assert not fake.unknown, "commands not modelled by FakeArc: %r" % (fake.unknown,)
 
@@ -97,8 +115,45 @@ def test_internal_job_runs_and_its_output_comes_back(ansible_module, fake_arc, c
     assert fake_arc.cwds[-1] == str(dest)
 
 
-def test_rest_exit_code_and_job_error_come_from_arcstat(ansible_module, fake_arc, clock,
-                                                        tmp_path):
+def rest_paths(fake_arc):
+    return [(method, path) for method, path, _headers in fake_arc.rest_calls]
+
+
+def test_rest_job_is_followed_and_fetched_over_rest_then_cleaned(ansible_module, fake_arc, clock,
+                                                                 tmp_path, monkeypatch):
+    monkeypatch.delenv("X509_USER_PROXY", raising=False)
+    monkeypatch.delenv("X509_CERT_DIR", raising=False)
+    fake_arc.next_jobs.append(FakeJob(REST_ID, ["Accepted", "Running", "Finished"], exit_code=0,
+                                      outputs={"out.txt": "hello from ce-compute001\n", "err.txt": ""}))
+    dest = tmp_path / "r"
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "endpoint": "ce.example.org",
+                                           "interface": "arcrest", "dest": str(dest)})
+    assert result.get("failed") is not True, result
+    assert (result["state"], result["exit_code"]) == ("Finished", 0)
+    assert result["stdout"] == "hello from ce-compute001\n"
+    assert result["output_dir"] == str(dest / "ca619bde9869")
+    assert result["outputs"] == [str(dest / "ca619bde9869" / "err.txt"),
+                                 str(dest / "ca619bde9869" / "out.txt")]
+    # the clients submit (into a job list of this run alone); A-REX's REST interface does the rest
+    assert [c[0] for c in fake_arc.calls] == ["arcproxy", "arcsub"]
+    assert fake_arc.calls[1][:6] == ["arcsub", "-C", "ce.example.org", "-T", "arcrest", "-j"]
+    assert fake_arc.joblists[0].endswith("/arc_job-jobs.dat")
+    job = "/arex/rest/1.0/jobs/ca619bde9869"
+    assert rest_paths(fake_arc) == (
+        [("GET", job + "/diagnose/status")] * 3
+        + [("GET", job + "/diagnose/failed"), ("GET", job + "/diagnose/diag"),
+           ("GET", job + "/session/"), ("GET", job + "/session/err.txt"),
+           ("GET", job + "/session/out.txt"), ("GET", job + "/diagnose/description"),
+           ("POST", "/arex/rest/1.0/jobs?action=clean")])
+    assert fake_arc.cleaned == ["ca619bde9869"]
+    # TLS with the user's proxy, trusting the grid's CA dir
+    assert fake_arc.tls == [["/etc/grid-security/certificates", "/tmp/x509up_u%d" % os.getuid()]]
+
+
+def test_rest_exit_code_and_job_error_come_from_arex(ansible_module, fake_arc, clock, tmp_path,
+                                                     monkeypatch):
+    monkeypatch.setenv("X509_USER_PROXY", "/home/grid/proxy.pem")
+    monkeypatch.setenv("X509_CERT_DIR", "/opt/certificates")
     fake_arc.next_jobs.append(FakeJob(REST_ID, ["Accepted", "Running", "Failed"], exit_code=3,
                                       job_error="LRMS error: (3) Job failed",
                                       outputs={"out.txt": "failing\n"}))
@@ -113,8 +168,50 @@ def test_rest_exit_code_and_job_error_come_from_arcstat(ansible_module, fake_arc
     assert result["exit_code"] == 3
     assert result["job_error"] == "LRMS error: (3) Job failed"
     assert result["stdout"] == "failing\n"
+    # keep: the user's own job list, and the job stays on the CE
     assert fake_arc.calls[1] == ["arcsub", "-C", "ce.example.org", "-T", "arcrest", str(src)]
-    assert fake_arc.calls[-1][:4] == ["arcget", "-D", str(tmp_path / "r"), "--keep"]
+    assert fake_arc.cleaned == []
+    assert ("POST", "/arex/rest/1.0/jobs?action=clean") not in rest_paths(fake_arc)
+    assert fake_arc.tls == [["/opt/certificates", "/home/grid/proxy.pem"]]
+
+
+def test_a_killed_rest_job_says_so(ansible_module, fake_arc, clock, tmp_path):
+    fake_arc.next_jobs.append(FakeJob(REST_ID, ["Running", "Killed"]))
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "endpoint": "ce.example.org",
+                                           "interface": "arcrest"})
+    assert result["failed"] is True
+    assert (result["state"], result["job_error"]) == ("Killed", KILLED)
+    assert result["msg"] == "job %s ended Killed with exit code None: %s" % (REST_ID, KILLED)
+    # nothing fetched: the job stays in the user's job list and on the CE
+    assert fake_arc.joblists == [] and fake_arc.cleaned == []
+
+
+def test_rest_timeout_names_the_state_arex_reported(ansible_module, fake_arc, clock):
+    fake_arc.next_jobs.append(FakeJob(REST_ID, ["Queuing"]))
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "endpoint": "ce.example.org",
+                                           "interface": "arcrest", "timeout": 20,
+                                           "poll_interval": 10})
+    assert result["failed"] is True
+    assert result["msg"] == ("job %s did not reach a final state within 20s (last state: Running, "
+                             "as A-REX reports it over REST)" % REST_ID)
+
+
+def test_without_an_answer_over_rest_the_clients_follow_the_job(ansible_module, fake_arc, clock,
+                                                                tmp_path):
+    """Where Python's TLS client cannot talk to the CE, arcstat and arcget (with the run's job
+    list) do the waiting and fetching, and the module says so."""
+    fake_arc.rest_down = True
+    fake_arc.next_jobs.append(FakeJob(REST_ID, ["Running", "Finished"], exit_code=0,
+                                      outputs={"out.txt": "hello\n"}))
+    dest = tmp_path / "r"
+    result = ansible_module(arc_job.main, {"xrsl": HELLO, "endpoint": "ce.example.org",
+                                           "interface": "arcrest", "dest": str(dest)})
+    assert result.get("failed") is not True, result
+    assert (result["state"], result["exit_code"], result["stdout"]) == ("Finished", 0, "hello\n")
+    assert [c[0] for c in fake_arc.calls] == ["arcproxy", "arcsub", "arcstat", "arcstat", "arcget"]
+    assert len(set(fake_arc.joblists)) == 1 and len(fake_arc.joblists) == 4
+    assert any("REST interface did not answer" in w and "arcstat" in w
+               for w in result.get("warnings", [])), result
 
 
 def test_internal_nonzero_exit_is_a_failure_unless_asked_not_to(ansible_module, fake_arc, clock,
@@ -223,7 +320,8 @@ def test_arc_test_job_2_is_submitted_with_arctest_and_followed(ansible_module, f
     result = ansible_module(arc_job.main, {"test_job": 2, "endpoint": "ce.example.org",
                                            "interface": "arcrest", "dest": str(tmp_path / "r")})
     assert result.get("failed") is not True, result
-    assert fake_arc.calls[1] == ["arctest", "-J", "2", "-C", "ce.example.org", "-T", "arcrest"]
+    assert fake_arc.calls[1] == ["arctest", "-J", "2", "-C", "ce.example.org", "-T", "arcrest",
+                                 "-j", fake_arc.joblists[0]]
     assert result["job_id"] == REST_ID
     assert (result["state"], result["exit_code"]) == ("Finished", 0)
     assert result["stdout"] == env
@@ -289,9 +387,12 @@ def test_a_token_file_is_given_to_every_client_call_without_x509(ansible_module,
                                            "interface": "arcrest", "token_file": str(token_file),
                                            "dest": str(tmp_path / "r")})
     assert (result["state"], result["exit_code"], result["stdout"]) == ("Finished", 0, "hello\n")
-    # no proxy check: the token is the credential
-    assert [call[0] for call in fake_arc.calls] == ["arcsub", "arcstat", "arcstat", "arcget"]
-    assert fake_arc.environments == [dict(TOKEN_ONLY, BEARER_TOKEN_FILE=str(token_file))] * 4
+    # no proxy check: the token is the credential, for arcsub and for every REST request
+    assert [call[0] for call in fake_arc.calls] == ["arcsub"]
+    assert fake_arc.environments == [dict(TOKEN_ONLY, BEARER_TOKEN_FILE=str(token_file))]
+    assert {headers["Authorization"] for _m, _p, headers in fake_arc.rest_calls} == {"Bearer " + TOKEN}
+    assert fake_arc.tls == [["/etc/grid-security/certificates", None]]
+    assert TOKEN not in repr(result)
 
 
 def test_a_token_value_is_given_as_bearer_token_and_never_returned(ansible_module, fake_arc, clock):

@@ -29,7 +29,7 @@ def verdicts(results):
 
 def test_every_goal_is_judged_on_a_full_run():
     assert verdicts(FULL) == {
-        "REST hello job, median <= 15 s": ("60.1 s", "not met"),
+        "REST hello job (arc_job), median <= 15 s": ("60.1 s", "not met"),
         "INTERNAL hello job, median <= 15 s": ("8.8 s", "met"),
         "aCT hello job, median <= 30 s": ("74.2 s", "not met"),
         "100 REST jobs at once, all Finished <= 120 s": ("200 s", "not met"),
@@ -46,7 +46,7 @@ def test_a_goal_without_its_figures_says_what_measures_it():
                          "rest_batch": {"jobs": 20, "seconds": 50.0},
                          "act": "skipped: aCT does not run"})
     judged = verdicts(partial)
-    assert judged["REST hello job, median <= 15 s"] == ("12.0 s", "met")
+    assert judged["REST hello job (arc_job), median <= 15 s"] == ("12.0 s", "met")
     assert judged["aCT hello job, median <= 30 s"] == ("-", "not measured (--jobs N with ACT_SOURCE)")
     assert judged["100 REST jobs at once, all Finished <= 120 s"] == (
         "-", "not measured (--jobs N --batch 100)")
