@@ -434,6 +434,7 @@ def test_connection_is_ssh_as_the_cloud_user_with_become(provider, settings):
         "ansible_become": True,
         "ansible_pipelining": True,
         "ansible_remote_tmp": "/tmp/.ansible-$USER",
+        "ansible_timeout": 60,
         "ansible_ssh_private_key_file": key,
         "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
     }

@@ -136,7 +136,8 @@ def test_create_two_from_nothing(cloud, ssh, settings):
                                       "ansible_user": "debian",
                                       "ansible_become": True,
                                       "ansible_pipelining": True,
-                                      "ansible_remote_tmp": "/tmp/.ansible-$USER"}
+                                      "ansible_remote_tmp": "/tmp/.ansible-$USER",
+                                      "ansible_timeout": 60}
         assert server["metadata"] == {"gridcloud_cluster": "demo", "gridcloud_kind": "compute",
                                       "gridcloud_index": str(index)}
     bodies = [body["server"] for body in posted(cloud, "/servers")]

@@ -82,6 +82,10 @@ def check_setting_keys(settings, allowed, path, problems):
                         % (path, key, ", ".join(sorted(allowed))))
 
 
+# Seconds Ansible waits for a node's ssh connection and for sudo to answer (ansible_timeout).
+SSH_TIMEOUT = 60
+
+
 def ssh_login_vars(user):
     """Connection variables of a node reached over ssh as its image's user, root through sudo.
 
@@ -91,6 +95,9 @@ def ssh_login_vars(user):
     root squashed, and root (become) could not read them there. The directory is per user
     ($USER, expanded on the node): the login user and root both use remote_tmp, and a
     directory that root made first (mode 0700) would lock the login user out.
+    Ansible waits SSH_TIMEOUT seconds (not its default 10) for ssh and for sudo's answer: on an
+    emulated VM beside other work sudo took longer than 10 s to answer, and Ansible called the
+    node unreachable in the middle of a run.
     """
     return {
         "ansible_connection": "ssh",
@@ -98,6 +105,7 @@ def ssh_login_vars(user):
         "ansible_become": user != "root",
         "ansible_pipelining": True,
         "ansible_remote_tmp": "/tmp/.ansible-$USER",
+        "ansible_timeout": SSH_TIMEOUT,
     }
 
 
