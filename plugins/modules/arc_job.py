@@ -304,13 +304,7 @@ class ArexRest:
         return state, reason
 
     def exit_code(self):
-        code = None
-        for line in (self.text("diagnose/diag") or "").splitlines():
-            if line.startswith("exitcode="):
-                value = line.split("=", 1)[1].strip()
-                if re.match(r"^-?\d+$", value):
-                    code = int(value)
-        return code
+        return exit_code_of(self.text("diagnose/diag") or "")
 
     def stdout_name(self):
         """The job's standard output file, from the description A-REX keeps (ADL)."""
@@ -348,6 +342,17 @@ class ArexRest:
                                     body=json.dumps({"job": [{"id": self.id}]}),
                                     accept="application/json")
         return status in (200, 201) and b'"202"' in body
+
+
+def exit_code_of(diag):
+    """The last ``exitcode=`` of a job's diag text (A-REX's diagnostics), or None."""
+    code = None
+    for line in diag.splitlines():
+        if line.startswith("exitcode="):
+            value = line.split("=", 1)[1].strip()
+            if re.match(r"^-?\d+$", value):
+                code = int(value)
+    return code
 
 
 def meaningful(text):
@@ -537,17 +542,11 @@ class ArcJob(JobModule):
             os.path.join(controldir, "job.%s.diag" % short),
         ]
         diag = next((path for path in candidates if os.path.isfile(path)), candidates[0])
-        code = None
         try:
             with open(diag) as handle:
-                for line in handle:
-                    if line.startswith("exitcode="):
-                        value = line.split("=", 1)[1].strip()
-                        if re.match(r"^-?\d+$", value):
-                            code = int(value)
+                return exit_code_of(handle.read())
         except OSError:
             return None
-        return code
 
     def fetch(self, job_id, fields):
         dest = self.params["dest"]
@@ -563,9 +562,12 @@ class ArcJob(JobModule):
                            % (job_id, dest, meaningful(out + "\n" + err).replace("\n", " ")
                               or "rc=%s" % rc))
         output_dir = os.path.normpath(os.path.join(dest, match.group(1)))
+        self.record_outputs(output_dir, fields.get("Stdout"))
+
+    def record_outputs(self, output_dir, stdout_name):
+        """The fetched files in the result, and the job's standard output when it is among them."""
         self.result["output_dir"] = output_dir
         self.result["outputs"] = self.files_under(output_dir)
-        stdout_name = fields.get("Stdout")
         if stdout_name:
             path = os.path.join(output_dir, stdout_name.lstrip("/"))
             if os.path.isfile(path):
@@ -613,14 +615,7 @@ class ArcJob(JobModule):
             return
         output_dir = os.path.join(self.params["dest"], rest.id)
         rest.download(output_dir)
-        self.result["output_dir"] = output_dir
-        self.result["outputs"] = self.files_under(output_dir)
-        stdout_name = rest.stdout_name()
-        if stdout_name:
-            path = os.path.join(output_dir, stdout_name.lstrip("/"))
-            if os.path.isfile(path):
-                with open(path, errors="replace") as handle:
-                    self.result["stdout"] = handle.read(STDOUT_LIMIT)
+        self.record_outputs(output_dir, rest.stdout_name())
         if not self.params["keep"] and not rest.clean():
             self.ansible.warn("job %s: A-REX did not accept cleaning it; its files stay on the CE "
                               "until its lifetime ends" % job_id)
