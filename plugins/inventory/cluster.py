@@ -29,6 +29,9 @@ description:
     C(create), or in check mode). Nodes that exist but that the definition no longer asks for
     (after a count was lowered) are in C(gridcloud_surplus) only, so that C(resize) can drain
     and remove them.
+  - Elastic nodes (of a kind with C(elastic), above its C(count) up to its C(elastic.max)) are
+    hosts only while they exist; then they are in the groups of their kind, in
+    C(gridcloud_active) and in C(gridcloud_elastic).
 author:
   - gridcloud.arc_cluster contributors (!UNKNOWN)
 options:
@@ -54,7 +57,9 @@ notes:
     provider's settings with what follows from the rest of the definition), C(gridcloud_nodes) (every node
     the definition asks for, with its kind, index, groups and volumes), C(gridcloud_shared_dirs)
     (directories the provider itself shares between all nodes, for example the podman
-    provider's C(shared_dirs)), C(gridcloud_secrets_dir) (where the cluster's generated secrets
+    provider's C(shared_dirs)), C(gridcloud_elastic_nodes) (every elastic node, whether it
+    exists or not, with its kind, index, groups, volumes, C(state) (V(absent) when it does not
+    exist) and C(address)), C(gridcloud_secrets_dir) (where the cluster's generated secrets
     are kept on the Ansible controller) and every variable under C(cluster.vars).
 """
 
@@ -83,6 +88,7 @@ from ansible.template import trust_as_template
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
     DefinitionError,
+    elastic_nodes,
     planned_nodes,
 )
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
@@ -96,6 +102,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.plugin_utils.definition_f
 ACTIVE_GROUP = "gridcloud_active"
 SURPLUS_GROUP = "gridcloud_surplus"
 PLANNED_GROUP = "gridcloud_planned"
+ELASTIC_GROUP = "gridcloud_elastic"
 
 
 def _run(args):
@@ -159,11 +166,20 @@ class InventoryModule(BaseInventoryPlugin):
         inventory.set_variable("all", "gridcloud_shared_dirs", definition["shared_dirs"])
         for key, value in definition["vars"].items():
             inventory.set_variable("all", key, _trusted(value))
-        for group in (ACTIVE_GROUP, SURPLUS_GROUP, PLANNED_GROUP):
+        for group in (ACTIVE_GROUP, SURPLUS_GROUP, PLANNED_GROUP, ELASTIC_GROUP):
             inventory.add_group(group)
-        planned_names = set()
-        for node in planned:
-            planned_names.add(node["name"])
+        elastic = []
+        for node in elastic_nodes(definition):
+            current = existing.get(node["name"])
+            elastic.append(dict(node, state=current["state"] if current else "absent",
+                                address=current["address"] if current else None))
+        inventory.set_variable("all", "gridcloud_elastic_nodes", elastic)
+        known_names = set()
+        # an elastic node is a host only while it exists
+        hosts = [(node, False) for node in planned]
+        hosts += [(node, True) for node in elastic if node["name"] in existing]
+        for node, is_elastic in hosts:
+            known_names.add(node["name"])
             kind_group = inventory.add_group(node["kind"])
             host = inventory.add_host(node["name"], group=kind_group)
             for group in node["groups"]:
@@ -171,6 +187,8 @@ class InventoryModule(BaseInventoryPlugin):
                 inventory.add_child(group, host)
             current = existing.get(node["name"])
             inventory.add_child(PLANNED_GROUP if current is None else ACTIVE_GROUP, host)
+            if is_elastic:
+                inventory.add_child(ELASTIC_GROUP, host)
             volumes = []
             for volume in node["volumes"]:
                 entry = dict(volume)
@@ -187,7 +205,7 @@ class InventoryModule(BaseInventoryPlugin):
             self._set_node_vars(cluster, host, node["kind"], node["index"], current, volumes,
                                 provider)
         for name, current in existing.items():
-            if name in planned_names:
+            if name in known_names:
                 continue
             host = inventory.add_host(name, group=SURPLUS_GROUP)
             self._set_node_vars(cluster, host, current["kind"], current["index"], current, [],

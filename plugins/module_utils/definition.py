@@ -72,7 +72,17 @@ KIND_KEYS = {
     "resources": "what each node gets (the provider says which keys)",
     "volumes": "extra block volumes",
     "image": "image override for this kind",
+    "elastic": "nodes beyond count made only while SLURM jobs need them (max, idle)",
 }
+ELASTIC_KEYS = {
+    "max": "the most nodes of the kind, count included",
+    "idle": "seconds a made node stays idle before it is removed",
+}
+# The groups an elastic kind may be in: a node that comes and goes can run jobs and use what
+# the cluster shares, never serve anything to the others.
+ELASTIC_GROUPS = ("slurm_worker", "nfs_client", "cvmfs_client")
+ELASTIC_IDLE_DEFAULT = 300
+ELASTIC_IDLE_MIN = 60
 VOLUME_KEYS = {
     "name": "volume name",
     "size": "volume size",
@@ -240,6 +250,7 @@ def _validate_kind(kind, spec, path, provider, problems):
                             % (path, index, group, ", ".join(KNOWN_GROUPS)))
     if len(set(groups)) != len(groups):
         problems.append("%s.groups: lists a group twice; name each group once" % path)
+    elastic = _validate_elastic(spec.get("elastic"), count, groups, path, provider, problems)
     resources = spec.get("resources", {})
     if _check_mapping(resources, path + ".resources", problems):
         check_setting_keys(resources, _resource_keys(), path + ".resources", problems)
@@ -277,7 +288,47 @@ def _validate_kind(kind, spec, path, provider, problems):
         "resources": dict(resources),
         "volumes": normal_volumes,
         "image": spec.get("image"),
+        "elastic": elastic,
     }
+
+
+def _validate_elastic(elastic, count, groups, path, provider, problems):
+    """Check a kind's ``elastic`` block; return ``{"max": M, "idle": S}`` or None."""
+    if elastic is None:
+        return None
+    path += ".elastic"
+    if not _check_mapping(elastic, path, problems):
+        return None
+    check_setting_keys(elastic, ELASTIC_KEYS, path, problems)
+    most = elastic.get("max")
+    if not _is_int(most) or most < 1:
+        problems.append("%s.max: required; the most nodes of this kind there may be, count "
+                        "included, a whole number above count (got %r)" % (path, most))
+        most = None
+    elif _is_int(count) and most <= count:
+        problems.append("%s.max: %d is not above count (%d), so no node would be elastic; "
+                        "give a max above count, or remove elastic" % (path, most, count))
+    elif most > 999:
+        problems.append("%s.max: %d is more than 999, the most a kind can have" % (path, most))
+    idle = elastic.get("idle", ELASTIC_IDLE_DEFAULT)
+    if not _is_int(idle) or idle < ELASTIC_IDLE_MIN:
+        problems.append("%s.idle: %r is not a number of seconds of %d or more; give for example "
+                        "idle: %d" % (path, idle, ELASTIC_IDLE_MIN, ELASTIC_IDLE_DEFAULT))
+    if "slurm_worker" not in groups:
+        problems.append("%s: only a kind in group slurm_worker can be elastic (SLURM asks for "
+                        "its nodes); add slurm_worker to %s.groups or remove elastic"
+                        % (path, path[:-len(".elastic")]))
+    serving = [group for group in groups if group not in ELASTIC_GROUPS]
+    if serving:
+        problems.append("%s: a kind in group(s) %s cannot be elastic: its nodes serve the "
+                        "others and must not come and go; elastic kinds are in %s only"
+                        % (path, ", ".join(serving), ", ".join(ELASTIC_GROUPS)))
+    if provider is not None and not provider.elastic:
+        problems.append("%s: provider %s cannot make elastic nodes; use count alone, or a "
+                        "provider that can (%s)" % (path, provider.name, ", ".join(
+                            known for known in PROVIDER_NAMES
+                            if provider_class(known).elastic) or "none yet"))
+    return {"max": most, "idle": idle}
 
 
 def _validate_hooks(hooks, base_dir, problems):
@@ -409,9 +460,16 @@ def validate_definition(data, base_dir="."):
                 problems.append("cluster.nodes: group %s would have %d nodes (kinds %s); it must "
                                 "have at most one, so give that kind count 1"
                                 % (group, total, ", ".join(owners)))
-        workers = sum(normal_nodes[k]["count"] for k in group_owners.get("slurm_worker", []))
+        workers = sum(max(normal_nodes[k]["count"], (normal_nodes[k]["elastic"] or {}).get("max") or 0)
+                      for k in group_owners.get("slurm_worker", []))
         controllers = sum(normal_nodes[k]["count"]
                           for k in group_owners.get("slurm_controller", []))
+        idles = sorted({spec["elastic"]["idle"] for spec in normal_nodes.values()
+                        if spec["elastic"] and _is_int(spec["elastic"]["idle"])})
+        if len(idles) > 1:
+            problems.append("cluster.nodes: the elastic kinds give different idle times (%s); "
+                            "SLURM removes idle nodes after one time (SuspendTime), so give "
+                            "them all the same idle" % ", ".join(str(i) for i in idles))
         if workers and not controllers:
             problems.append("cluster.nodes: there are slurm_worker nodes but no "
                             "slurm_controller; add slurm_controller to the groups of a kind "
@@ -490,9 +548,21 @@ def definition_base_dir(path):
 
 def planned_nodes(definition):
     """Return every node a normal-form definition asks for, in kind and index order."""
+    return _nodes(definition, lambda spec: range(1, spec["count"] + 1))
+
+
+def elastic_nodes(definition):
+    """Return the elastic nodes of a normal-form definition (made only while jobs need them):
+    of each elastic kind, the indices above its count up to its max, in kind and index order.
+    """
+    return _nodes(definition, lambda spec: range(spec["count"] + 1,
+                                                 (spec.get("elastic") or {}).get("max", 0) + 1))
+
+
+def _nodes(definition, indices):
     nodes = []
     for kind, spec in definition["nodes"].items():
-        for index in range(1, spec["count"] + 1):
+        for index in indices(spec):
             nodes.append({
                 "name": node_name(definition["name"], kind, index),
                 "kind": kind,

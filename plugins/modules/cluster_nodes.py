@@ -73,6 +73,29 @@ options:
         kinds are not created or removed.
     type: dict
     default: {}
+  elastic_max:
+    description:
+      - The most nodes O(kind) may have, O(count) included, when the kind is elastic
+        (C(cluster.nodes.<kind>.elastic.max)); V(0) for a kind that is not.
+      - The nodes with an index above O(count) up to O(elastic_max) are elastic, made and
+        removed only when O(elastic_up) or O(elastic_down) names them, otherwise left as they
+        are (never counted as surplus). Nodes above O(elastic_max) are surplus.
+    type: int
+    default: 0
+  elastic_up:
+    description:
+      - Elastic nodes of O(kind) to make (and start, and wait for), by name, for example
+        V(demo-compute002). Each must be an elastic node of O(kind) (see O(elastic_max)).
+    type: list
+    elements: str
+    default: []
+  elastic_down:
+    description:
+      - Elastic nodes of O(kind) to remove, by name. A name that does not exist is already
+        done. Their volumes are left to M(gridcloud.arc_cluster.cluster_volume).
+    type: list
+    elements: str
+    default: []
   state:
     description: Whether the nodes must exist (V(present)) or not (V(absent)).
     type: str
@@ -114,6 +137,14 @@ EXAMPLES = r"""
     cluster: demo
     kind: compute
     count: 1
+
+- name: Make the elastic node demo-compute002 (compute has count 0 and elastic max 2)
+  gridcloud.arc_cluster.cluster_nodes:
+    cluster: demo
+    kind: compute
+    count: 0
+    elastic_max: 2
+    elastic_up: [demo-compute002]
 
 - name: Remove every node of the cluster and its network
   gridcloud.arc_cluster.cluster_nodes:
@@ -209,6 +240,9 @@ class ClusterNodesModule(ClusterModule):
         "resources": {"type": "dict", "default": {}},
         "volumes": {"type": "list", "elements": "dict", "default": []},
         "all_kinds": {"type": "dict", "default": {}},
+        "elastic_max": {"type": "int", "default": 0},
+        "elastic_up": {"type": "list", "elements": "str", "default": []},
+        "elastic_down": {"type": "list", "elements": "str", "default": []},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
         "wait": {"type": "bool", "default": True},
         "timeout": {"type": "int", "default": 300},
@@ -234,11 +268,14 @@ class ClusterNodesModule(ClusterModule):
         spec = {"resources": self.params["resources"], "image": self.params["image"]}
         release = self.params["release"]
         provider = self.provider
+        up, down = self._elastic_indices(cluster, kind, count)
         existing = [n for n in provider.list_nodes(cluster) if n["kind"] == kind]
         by_index = {n["index"]: n for n in existing}
-        wanted = range(1, count + 1)
+        wanted = list(range(1, count + 1)) + up
         missing = [i for i in wanted if i not in by_index]
-        surplus = sorted((n for n in existing if n["index"] > count),
+        surplus = sorted((n for n in existing
+                          if n["index"] > max(count, self.params["elastic_max"])
+                          or n["index"] in down),
                          key=lambda n: n["index"], reverse=True)
         stopped = [by_index[i] for i in wanted if i in by_index and by_index[i]["state"] != "running"]
         if missing:
@@ -273,6 +310,27 @@ class ClusterNodesModule(ClusterModule):
                        nodes=[nodes[i] for i in sorted(nodes)],
                        created=created, started=started, removed=surplus,
                        removed_resources=[])
+
+    def _elastic_indices(self, cluster, kind, count):
+        """The indices of O(elastic_up) and O(elastic_down); fail naming a node that is not
+        an elastic node of O(kind), or that is named in both."""
+        most = self.params["elastic_max"]
+        elastic = {node_name(cluster, kind, index): index for index in range(count + 1, most + 1)}
+        indices = {}
+        for option in ("elastic_up", "elastic_down"):
+            wrong = [name for name in self.params[option] if name not in elastic]
+            if wrong:
+                self.fail_json(msg="%s: %s %s not an elastic node of kind %s (%s)" % (
+                    option, ", ".join(wrong), "is" if len(wrong) == 1 else "are", kind,
+                    "%s to %s" % (node_name(cluster, kind, count + 1),
+                                  node_name(cluster, kind, most)) if elastic
+                    else "it has none: elastic_max %d is not above count %d" % (most, count)))
+            indices[option] = sorted({elastic[name] for name in self.params[option]})
+        both = set(indices["elastic_up"]) & set(indices["elastic_down"])
+        if both:
+            self.fail_json(msg="elastic_up and elastic_down both name %s; name each node in one"
+                           % ", ".join(node_name(cluster, kind, i) for i in sorted(both)))
+        return indices["elastic_up"], indices["elastic_down"]
 
     def _check_request(self, cluster, release, kind, spec, missing):
         """Check, before any node is created, that the missing nodes can be made.

@@ -271,6 +271,104 @@ def test_nodes_of_other_kinds_and_clusters_are_left_alone(podman):
                                          "other-compute001", "other-compute002"]
 
 
+# --------------------------------------------------------------------------- elastic nodes
+
+def test_elastic_nodes_that_exist_are_left_alone_and_not_surplus(podman):
+    podman.add_container("demo-compute001", "demo", "compute", 1)
+    podman.add_container("demo-compute003", "demo", "compute", 3)
+
+    result = run_module(main, nodes_args(podman, count=1, elastic_max=3))
+
+    assert not result.get("failed"), result
+    assert result["changed"] is False
+    assert result["created"] == [] and result["removed"] == []
+    assert names(result["nodes"]) == ["demo-compute001", "demo-compute003"]
+    assert podman.podman_calls("run") == [] and podman.podman_calls("rm") == []
+
+
+def test_elastic_up_makes_and_waits_for_the_named_nodes_only(podman):
+    result = run_module(main, nodes_args(podman, count=0, elastic_max=3,
+                                         elastic_up=["demo-compute002"]))
+
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    assert result["created"] == ["demo-compute002"]
+    assert names(result["nodes"]) == ["demo-compute002"]
+    assert result["nodes"][0]["state"] == "running"
+    assert sorted(podman.containers) == ["demo-compute002"]
+
+    again = run_module(main, nodes_args(podman, count=0, elastic_max=3,
+                                        elastic_up=["demo-compute002"]))
+    assert again["changed"] is False and again["created"] == []
+
+
+def test_elastic_up_starts_a_stopped_elastic_node(podman):
+    podman.add_container("demo-compute002", "demo", "compute", 2, state="exited")
+
+    result = run_module(main, nodes_args(podman, count=1, elastic_max=2,
+                                         elastic_up=["demo-compute002"]))
+
+    assert result["started"] == ["demo-compute002"]
+    assert result["created"] == ["demo-compute001"]
+    assert podman.podman_calls("start") == [["podman", "start", "demo-compute002"]]
+
+
+def test_elastic_down_removes_the_named_nodes_only(podman):
+    for index in (1, 2, 3):
+        podman.add_container("demo-compute%03d" % index, "demo", "compute", index)
+
+    result = run_module(main, nodes_args(podman, count=1, elastic_max=3,
+                                         elastic_down=["demo-compute002"]))
+
+    assert result["changed"] is True
+    assert names(result["removed"]) == ["demo-compute002"]
+    assert names(result["nodes"]) == ["demo-compute001", "demo-compute003"]
+    assert sorted(podman.containers) == ["demo-compute001", "demo-compute003"]
+
+    again = run_module(main, nodes_args(podman, count=1, elastic_max=3,
+                                        elastic_down=["demo-compute002"]))
+    assert again["changed"] is False and again["removed"] == []
+
+
+def test_nodes_above_elastic_max_are_surplus(podman):
+    for index in (1, 2, 3):
+        podman.add_container("demo-compute%03d" % index, "demo", "compute", index)
+
+    result = run_module(main, nodes_args(podman, count=1, elastic_max=2))
+
+    assert names(result["removed"]) == ["demo-compute003"]
+    assert names(result["nodes"]) == ["demo-compute001", "demo-compute002"]
+
+
+def test_elastic_up_in_check_mode_changes_nothing(podman):
+    result = run_module(main, nodes_args(podman, count=0, elastic_max=2,
+                                         elastic_up=["demo-compute001"]), check_mode=True)
+
+    assert result["changed"] is True
+    assert result["created"] == ["demo-compute001"]
+    assert podman.mutating_calls() == [], podman.describe()
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"count": 1, "elastic_max": 3, "elastic_up": ["demo-compute001"]},
+     "elastic_up: demo-compute001 is not an elastic node of kind compute "
+     "(demo-compute002 to demo-compute003)"),
+    ({"count": 1, "elastic_max": 2, "elastic_down": ["demo-compute003", "demo-frontend002"]},
+     "elastic_down: demo-compute003, demo-frontend002 are not an elastic node of kind compute"),
+    ({"count": 2, "elastic_up": ["demo-compute003"]},
+     "it has none: elastic_max 0 is not above count 2"),
+    ({"count": 0, "elastic_max": 2, "elastic_up": ["demo-compute001"],
+      "elastic_down": ["demo-compute001"]},
+     "elastic_up and elastic_down both name demo-compute001"),
+])
+def test_a_wrong_elastic_name_fails_before_anything_changes(podman, args, message):
+    result = run_module(main, nodes_args(podman, **args))
+
+    assert result.get("failed"), result
+    assert message in result["msg"]
+    assert podman.mutating_calls() == [], podman.describe()
+
+
 def test_check_mode_predicts_creation_and_changes_nothing(podman):
     result = run_module(main, nodes_args(podman), check_mode=True)
 

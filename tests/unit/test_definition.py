@@ -14,8 +14,12 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers im
     PROVIDER_NAMES,
     PROVIDERS,
 )
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
+    provider_class,
+)
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
     INVENTORY_PLUGIN,
+    elastic_nodes,
     MIN_VOLUME_BYTES,
     DefinitionError,
     node_name,
@@ -76,7 +80,7 @@ def test_minimal_definition_normal_form(monkeypatch, tmp_path):
         "libvirt": {},
         "nodes": {
             "frontend": {"count": 1, "groups": [], "resources": {}, "volumes": [],
-                         "image": None},
+                         "image": None, "elastic": None},
         },
         "hooks": {"before": [], "after_storage": [], "after": []},
         "secrets_dir": str(tmp_path / "gridcloud" / "clusters" / "demo" / "secrets"),
@@ -105,7 +109,8 @@ def test_full_definition_normal_form():
     assert list(nodes) == ["frontend", "compute"]  # the order of the file is kept
 
     frontend = nodes["frontend"]
-    assert sorted(frontend) == ["count", "groups", "image", "resources", "volumes"]
+    assert sorted(frontend) == ["count", "elastic", "groups", "image", "resources", "volumes"]
+    assert frontend["elastic"] is None
     assert frontend["count"] == 1
     assert frontend["groups"] == ["slurm_controller", "nfs_server", "arc_ce", "act"]
     assert frontend["resources"] == {}
@@ -497,7 +502,7 @@ MALFORMED = [
     (unknown_top_level_key, "clusters", "unknown top-level key; put everything under 'cluster'"),
     (unknown_cluster_key, "cluster.node", "unknown key; allowed keys are"),
     (unknown_kind_key, "cluster.nodes.compute.cpus",
-     "unknown key; allowed keys are count, groups, image, resources, volumes"),
+     "unknown key; allowed keys are count, elastic, groups, image, resources, volumes"),
     (unknown_group, "cluster.nodes.compute.groups[1]", "unknown group 'nfs_clients'"),
     (negative_count, "cluster.nodes.compute.count", "-1 is not a whole number of 0 or more"),
     (missing_count, "cluster.nodes.compute.count", "required; give the number of nodes"),
@@ -871,3 +876,106 @@ def test_the_active_providers_shared_dirs_are_in_the_normal_form():
     data["cluster"]["openstack"] = {"cloud": "mycloud"}
     data["cluster"]["nodes"]["frontend"]["resources"] = {"flavor": "m1.small"}
     assert validate_definition(data)["shared_dirs"] == []  # podman's are not openstack's
+
+
+# --------------------------------------------------------------------------- elastic kinds
+
+@pytest.fixture
+def elastic_podman(monkeypatch):
+    """The podman provider as one that can make elastic nodes."""
+    monkeypatch.setattr(provider_class("podman"), "elastic", True)
+
+
+def elastic_definition(**elastic):
+    data = full_definition()
+    data["cluster"]["nodes"]["compute"]["count"] = 1
+    data["cluster"]["nodes"]["compute"]["elastic"] = elastic or {"max": 3}
+    return data
+
+
+def test_an_elastic_kind_in_normal_form(elastic_podman):
+    result = validate_definition(elastic_definition(max=3))
+
+    assert result["nodes"]["compute"]["elastic"] == {"max": 3, "idle": 300}
+    assert result["nodes"]["frontend"]["elastic"] is None
+    # the planned nodes are the count; the elastic ones the indices above it, up to max
+    assert [n["name"] for n in planned_nodes(result)] == ["demo-frontend001", "demo-compute001"]
+    elastic = elastic_nodes(result)
+    assert [n["name"] for n in elastic] == ["demo-compute002", "demo-compute003"]
+    assert [n["index"] for n in elastic] == [2, 3]
+    assert elastic[0]["groups"] == ["slurm_worker", "nfs_client", "cvmfs_client"]
+
+
+def test_an_elastic_kind_may_have_count_zero(elastic_podman):
+    data = elastic_definition(max=2, idle=120)
+    data["cluster"]["nodes"]["compute"]["count"] = 0
+    result = validate_definition(data)
+
+    assert result["nodes"]["compute"]["elastic"] == {"max": 2, "idle": 120}
+    assert [n["name"] for n in elastic_nodes(result)] == ["demo-compute001", "demo-compute002"]
+    assert elastic_nodes(validate_definition(full_definition())) == []
+
+
+@pytest.mark.parametrize("elastic, path, hint", [
+    ({}, "cluster.nodes.compute.elastic.max", "required"),
+    ({"max": 1}, "cluster.nodes.compute.elastic.max", "not above count (1)"),
+    ({"max": "3"}, "cluster.nodes.compute.elastic.max", "a whole number above count"),
+    ({"max": 1000}, "cluster.nodes.compute.elastic.max", "more than 999"),
+    ({"max": 3, "idle": 30}, "cluster.nodes.compute.elastic.idle", "of 60 or more"),
+    ({"max": 3, "idle": True}, "cluster.nodes.compute.elastic.idle", "idle: 300"),
+    ({"max": 3, "grow": 1}, "cluster.nodes.compute.elastic.grow", "unknown key"),
+    ([3], "cluster.nodes.compute.elastic", "must be a mapping"),
+])
+def test_a_bad_elastic_block_names_the_field(elastic_podman, elastic, path, hint):
+    data = full_definition()
+    data["cluster"]["nodes"]["compute"]["count"] = 1
+    data["cluster"]["nodes"]["compute"]["elastic"] = elastic
+
+    problems = problems_of(data)[0]
+
+    assert any(p.startswith(path + ":") and hint in p for p in problems), problems
+
+
+@pytest.mark.parametrize("groups, hint", [
+    (["nfs_client"], "only a kind in group slurm_worker can be elastic"),
+    (["slurm_worker", "arc_ce"], "group(s) arc_ce cannot be elastic"),
+])
+def test_only_worker_kinds_can_be_elastic(elastic_podman, groups, hint):
+    data = elastic_definition(max=3)
+    data["cluster"]["nodes"]["compute"]["groups"] = groups
+
+    problems = problems_of(data)[0]
+
+    assert any(p.startswith("cluster.nodes.compute.elastic:") and hint in p
+               for p in problems), problems
+
+
+def test_elastic_workers_need_a_controller(elastic_podman):
+    data = elastic_definition(max=2)
+    data["cluster"]["nodes"]["compute"]["count"] = 0
+    data["cluster"]["nodes"]["frontend"]["groups"] = ["nfs_server"]
+
+    problems = problems_of(data)[0]
+
+    assert any("there are slurm_worker nodes but no slurm_controller" in p for p in problems)
+
+
+def test_elastic_kinds_share_one_idle_time(elastic_podman):
+    data = elastic_definition(max=3, idle=300)
+    data["cluster"]["nodes"]["bigmem"] = {
+        "count": 0, "groups": ["slurm_worker"], "elastic": {"max": 1, "idle": 600}}
+
+    problems = problems_of(data)[0]
+
+    assert any(p.startswith("cluster.nodes:") and "different idle times (300, 600)" in p
+               for p in problems), problems
+
+
+def test_a_provider_that_cannot_make_elastic_nodes_is_named(monkeypatch):
+    for known in PROVIDER_NAMES:
+        monkeypatch.setattr(provider_class(known), "elastic", known == "openstack")
+
+    problems = problems_of(elastic_definition(max=3))[0]
+
+    assert problems == ["cluster.nodes.compute.elastic: provider podman cannot make elastic "
+                        "nodes; use count alone, or a provider that can (openstack)"]

@@ -17,6 +17,9 @@ from ansible.parsing.dataloader import DataLoader
 from fake_openstack_api import AUTH, fake_cloud
 
 from ansible_collections.gridcloud.arc_cluster.plugins.inventory.cluster import InventoryModule
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
+    provider_class,
+)
 
 
 @pytest.fixture
@@ -24,7 +27,7 @@ def cloud(monkeypatch):
     yield from fake_cloud(monkeypatch)
 
 
-def definition_file(tmp_path, compute_count=2):
+def definition_file(tmp_path, compute_count=2, elastic=None):
     data = {
         "plugin": "gridcloud.arc_cluster.cluster",
         "cluster": {
@@ -46,6 +49,8 @@ def definition_file(tmp_path, compute_count=2):
             },
         },
     }
+    if elastic:
+        data["cluster"]["nodes"]["compute"]["elastic"] = elastic
     path = tmp_path / "cluster.yml"
     path.write_text(yaml.safe_dump(data))
     return str(path)
@@ -115,3 +120,34 @@ def test_an_unreachable_cloud_gives_planned_nodes_and_a_warning(cloud, tmp_path)
 
     assert group_hosts(inventory, "gridcloud_planned") == [
         "grid1-compute001", "grid1-compute002", "grid1-frontend001"]
+
+
+def test_elastic_nodes_are_hosts_only_while_they_exist(cloud, tmp_path, monkeypatch):
+    monkeypatch.setattr(provider_class("openstack"), "elastic", True)
+    cloud.add_server("grid1-frontend001", "grid1", "frontend", 1, address="10.0.0.5")
+    cloud.add_server("grid1-compute001", "grid1", "compute", 1, address="10.0.0.6")
+    cloud.add_server("grid1-compute003", "grid1", "compute", 3, address="10.0.0.8")
+    cloud.add_server("grid1-compute005", "grid1", "compute", 5, address="10.0.0.9")
+
+    inventory = parse(definition_file(tmp_path, compute_count=1,
+                                      elastic={"max": 4, "idle": 120}))
+
+    # compute002 and compute004 do not exist: no hosts; compute003 does: a host like any other
+    assert group_hosts(inventory, "compute") == ["grid1-compute001", "grid1-compute003"]
+    assert group_hosts(inventory, "slurm_worker") == ["grid1-compute001", "grid1-compute003"]
+    assert group_hosts(inventory, "gridcloud_active") == [
+        "grid1-compute001", "grid1-compute003", "grid1-frontend001"]
+    assert group_hosts(inventory, "gridcloud_elastic") == ["grid1-compute003"]
+    assert group_hosts(inventory, "gridcloud_planned") == []
+    # above max: surplus
+    assert group_hosts(inventory, "gridcloud_surplus") == ["grid1-compute005"]
+    assert inventory.hosts["grid1-compute003"].vars["gridcloud_node_address"] == "10.0.0.8"
+    elastic = inventory.groups["all"].get_vars()["gridcloud_elastic_nodes"]
+    assert [(n["name"], n["index"], n["state"], n["address"]) for n in elastic] == [
+        ("grid1-compute002", 2, "absent", None),
+        ("grid1-compute003", 3, "running", "10.0.0.8"),
+        ("grid1-compute004", 4, "absent", None),
+    ]
+    assert elastic[0]["groups"] == ["slurm_worker", "nfs_client"]
+    assert sorted(n["name"] for n in inventory.groups["all"].get_vars()["gridcloud_nodes"]) == [
+        "grid1-compute001", "grid1-frontend001"]

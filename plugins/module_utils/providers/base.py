@@ -121,6 +121,9 @@ class Provider:
     settings_keys = {}
     # What a node kind's ``resources`` may hold with this provider (key -> description).
     resource_keys = {}
+    # Whether the SLURM controller can make and remove this provider's nodes itself, which
+    # elastic kinds (``cluster.nodes.<kind>.elastic``) need.
+    elastic = False
 
     def __init__(self, settings, runner=None):
         self.settings = dict(settings or {})
