@@ -250,8 +250,9 @@ def _validate_kind(kind, spec, path, provider, problems):
                             % (path, index, group, ", ".join(KNOWN_GROUPS)))
     if len(set(groups)) != len(groups):
         problems.append("%s.groups: lists a group twice; name each group once" % path)
-    elastic = _validate_elastic(spec.get("elastic"), count, groups, path, provider, problems)
     resources = spec.get("resources", {})
+    elastic = _validate_elastic(spec.get("elastic"), count, groups, resources, path, provider,
+                                problems)
     if _check_mapping(resources, path + ".resources", problems):
         check_setting_keys(resources, _resource_keys(), path + ".resources", problems)
         cpus = resources.get("cpus")
@@ -292,7 +293,7 @@ def _validate_kind(kind, spec, path, provider, problems):
     }
 
 
-def _validate_elastic(elastic, count, groups, path, provider, problems):
+def _validate_elastic(elastic, count, groups, resources, path, provider, problems):
     """Check a kind's ``elastic`` block; return ``{"max": M, "idle": S}`` or None."""
     if elastic is None:
         return None
@@ -323,6 +324,13 @@ def _validate_elastic(elastic, count, groups, path, provider, problems):
         problems.append("%s: a kind in group(s) %s cannot be elastic: its nodes serve the "
                         "others and must not come and go; elastic kinds are in %s only"
                         % (path, ", ".join(serving), ", ".join(ELASTIC_GROUPS)))
+    # slurm.conf describes a node before it exists: what it will have must be known
+    missing = [key for key in ("cpus", "memory")
+               if not isinstance(resources, dict) or resources.get(key) is None]
+    if missing:
+        problems.append("%s: SLURM must know what each elastic node has before it exists; give "
+                        "%s under %s.resources, for example cpus: 2 and memory: 4GiB"
+                        % (path, " and ".join(missing), path[:-len(".elastic")]))
     if provider is not None and not provider.elastic:
         problems.append("%s: provider %s cannot make elastic nodes; use count alone, or a "
                         "provider that can (%s)" % (path, provider.name, ", ".join(
@@ -553,10 +561,16 @@ def planned_nodes(definition):
 
 def elastic_nodes(definition):
     """Return the elastic nodes of a normal-form definition (made only while jobs need them):
-    of each elastic kind, the indices above its count up to its max, in kind and index order.
+    of each elastic kind, the indices above its count up to its max, in kind and index order,
+    each with what it will have: ``cpus`` and ``memory_mb`` (from the kind's resources).
     """
-    return _nodes(definition, lambda spec: range(spec["count"] + 1,
-                                                 (spec.get("elastic") or {}).get("max", 0) + 1))
+    nodes = _nodes(definition, lambda spec: range(spec["count"] + 1,
+                                                  (spec.get("elastic") or {}).get("max", 0) + 1))
+    for node in nodes:
+        resources = definition["nodes"][node["kind"]]["resources"]
+        node["cpus"] = resources["cpus"]
+        node["memory_mb"] = parse_size(resources["memory"]) // 1024 ** 2
+    return nodes
 
 
 def _nodes(definition, indices):

@@ -890,6 +890,7 @@ def elastic_definition(**elastic):
     data = full_definition()
     data["cluster"]["nodes"]["compute"]["count"] = 1
     data["cluster"]["nodes"]["compute"]["elastic"] = elastic or {"max": 3}
+    data["cluster"]["nodes"]["compute"]["resources"] = {"cpus": 1.5, "memory": "2GiB"}
     return data
 
 
@@ -904,6 +905,8 @@ def test_an_elastic_kind_in_normal_form(elastic_podman):
     assert [n["name"] for n in elastic] == ["demo-compute002", "demo-compute003"]
     assert [n["index"] for n in elastic] == [2, 3]
     assert elastic[0]["groups"] == ["slurm_worker", "nfs_client", "cvmfs_client"]
+    # what slurm.conf says each will have, before it exists
+    assert (elastic[0]["cpus"], elastic[0]["memory_mb"]) == (1.5, 2048)
 
 
 def test_an_elastic_kind_may_have_count_zero(elastic_podman):
@@ -927,8 +930,7 @@ def test_an_elastic_kind_may_have_count_zero(elastic_podman):
     ([3], "cluster.nodes.compute.elastic", "must be a mapping"),
 ])
 def test_a_bad_elastic_block_names_the_field(elastic_podman, elastic, path, hint):
-    data = full_definition()
-    data["cluster"]["nodes"]["compute"]["count"] = 1
+    data = elastic_definition()
     data["cluster"]["nodes"]["compute"]["elastic"] = elastic
 
     problems = problems_of(data)[0]
@@ -963,12 +965,28 @@ def test_elastic_workers_need_a_controller(elastic_podman):
 def test_elastic_kinds_share_one_idle_time(elastic_podman):
     data = elastic_definition(max=3, idle=300)
     data["cluster"]["nodes"]["bigmem"] = {
-        "count": 0, "groups": ["slurm_worker"], "elastic": {"max": 1, "idle": 600}}
+        "count": 0, "groups": ["slurm_worker"], "elastic": {"max": 1, "idle": 600},
+        "resources": {"cpus": 4, "memory": "16GiB"}}
 
     problems = problems_of(data)[0]
 
     assert any(p.startswith("cluster.nodes:") and "different idle times (300, 600)" in p
                for p in problems), problems
+
+
+@pytest.mark.parametrize("resources, missing", [
+    ({}, "cpus and memory"),
+    ({"cpus": 2}, "memory"),
+])
+def test_an_elastic_kind_says_what_its_nodes_have(elastic_podman, resources, missing):
+    data = elastic_definition(max=3)
+    data["cluster"]["nodes"]["compute"]["resources"] = resources
+
+    problems = problems_of(data)[0]
+
+    assert problems == ["cluster.nodes.compute.elastic: SLURM must know what each elastic node "
+                        "has before it exists; give %s under cluster.nodes.compute.resources, "
+                        "for example cpus: 2 and memory: 4GiB" % missing]
 
 
 def test_a_provider_that_cannot_make_elastic_nodes_is_named(monkeypatch):

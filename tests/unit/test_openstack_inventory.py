@@ -51,6 +51,7 @@ def definition_file(tmp_path, compute_count=2, elastic=None):
     }
     if elastic:
         data["cluster"]["nodes"]["compute"]["elastic"] = elastic
+        data["cluster"]["nodes"]["compute"]["resources"].update(cpus=1, memory="2GiB")
     path = tmp_path / "cluster.yml"
     path.write_text(yaml.safe_dump(data))
     return str(path)
