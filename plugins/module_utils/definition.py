@@ -562,7 +562,8 @@ def planned_nodes(definition):
 def elastic_nodes(definition):
     """Return the elastic nodes of a normal-form definition (made only while jobs need them):
     of each elastic kind, the indices above its count up to its max, in kind and index order,
-    each with what it will have: ``cpus`` and ``memory_mb`` (from the kind's resources).
+    each with what it will have (``cpus`` and ``memory_mb``, from the kind's resources) and
+    the seconds it may stay idle (``idle``).
     """
     nodes = _nodes(definition, lambda spec: range(spec["count"] + 1,
                                                   (spec.get("elastic") or {}).get("max", 0) + 1))
@@ -570,6 +571,7 @@ def elastic_nodes(definition):
         resources = definition["nodes"][node["kind"]]["resources"]
         node["cpus"] = resources["cpus"]
         node["memory_mb"] = parse_size(resources["memory"]) // 1024 ** 2
+        node["idle"] = definition["nodes"][node["kind"]]["elastic"]["idle"]
     return nodes
 
 

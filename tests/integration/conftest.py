@@ -65,11 +65,13 @@ def run_playbook(playbook, definition, *extra):
                        "gridcloud.arc_cluster.%s" % playbook, *extra)
 
 
-def check_with_inventory(tmp_path, inventory, playbook, extra_vars=None):
-    """Run ``playbook`` in check mode on ``inventory`` (a dict, written to tmp_path)."""
+def check_with_inventory(tmp_path, inventory, playbook, extra_vars=None, diff=False):
+    """Run ``playbook`` in check mode on ``inventory`` (a dict, written to tmp_path); with
+    ``diff``, what each file would become is in the output."""
     path = tmp_path / "inventory.yml"
     path.write_text(yaml.safe_dump(inventory))
-    return run_ansible("ansible-playbook", "--check", "-i", str(path), str(playbook),
+    return run_ansible("ansible-playbook", "--check", *(["--diff"] if diff else []),
+                       "-i", str(path), str(playbook),
                        "-e", json.dumps(extra_vars or {}), timeout=300)
 
 

@@ -14,10 +14,10 @@ PLAYBOOK = os.path.join(os.path.dirname(__file__), "slurm_validation", "playbook
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3"}
 
 
-def run(tmp_path, groups, extra_vars=None):
+def run(tmp_path, groups, extra_vars=None, diff=False):
     inventory = {"all": {"children": {
         group: {"hosts": {host: dict(LOCAL) for host in hosts}} for group, hosts in groups.items()}}}
-    result = check_with_inventory(tmp_path, inventory, PLAYBOOK, extra_vars)
+    result = check_with_inventory(tmp_path, inventory, PLAYBOOK, extra_vars, diff=diff)
     return result.rc, result.flat
 
 
@@ -52,3 +52,31 @@ def test_bad_variables(tmp_path, extra, message):
     assert rc != 0
     assert message in output
     assert "Write slurm.conf" not in output
+
+
+def test_cloud_nodes_get_cloud_lines_and_power_saving(tmp_path):
+    """Elastic nodes (here w2, which does not exist) are State=CLOUD lines sized from their
+    kind, in the default partition; the static worker is never powered down. Check mode with
+    diff shows the slurm.conf the role would write (later tasks, which need the packages, may
+    fail here: what matters is the file)."""
+    elastic = [{"name": "w2", "kind": "compute", "index": 2, "groups": ["slurm_worker"],
+                "cpus": 2.5, "memory_mb": 4096, "idle": 120, "state": "absent",
+                "address": None}]
+    _rc, output = run(tmp_path, {"slurm_controller": ["c1"], "slurm_worker": ["w1"]},
+                      {"gridcloud_elastic_nodes": elastic}, diff=True)
+    for line in ("NodeName=w2 CPUs=2 RealMemory=3584 State=CLOUD",
+                 "PartitionName=main Nodes=w1,w2 Default=YES",
+                 "ResumeProgram=/usr/local/sbin/gridcloud-elastic-resume",
+                 "SuspendProgram=/usr/local/sbin/gridcloud-elastic-suspend",
+                 "ResumeFailProgram=/usr/local/sbin/gridcloud-elastic-resume-fail",
+                 "SuspendTime=120", "SuspendExcNodes=w1", "PrivateData=cloud",
+                 "SlurmctldParameters=cloud_reg_addrs,idle_on_node_suspend"):
+        assert "+" + line in output, line
+    assert "NodeName=w1 " in output
+
+
+def test_no_cloud_nodes_no_power_saving(tmp_path):
+    _rc, output = run(tmp_path, {"slurm_controller": ["c1"], "slurm_worker": ["w1"]}, diff=True)
+    assert "+NodeName=w1 " in output
+    for key in ("State=CLOUD", "ResumeProgram", "SuspendTime", "PrivateData"):
+        assert key not in output, key

@@ -906,7 +906,7 @@ def test_an_elastic_kind_in_normal_form(elastic_podman):
     assert [n["index"] for n in elastic] == [2, 3]
     assert elastic[0]["groups"] == ["slurm_worker", "nfs_client", "cvmfs_client"]
     # what slurm.conf says each will have, before it exists
-    assert (elastic[0]["cpus"], elastic[0]["memory_mb"]) == (1.5, 2048)
+    assert (elastic[0]["cpus"], elastic[0]["memory_mb"], elastic[0]["idle"]) == (1.5, 2048, 300)
 
 
 def test_an_elastic_kind_may_have_count_zero(elastic_podman):
