@@ -512,6 +512,41 @@ def validate_definition(data, base_dir="."):
     return normal
 
 
+def definition_source(normal, secrets_dir, hooks=None):
+    """A definition file's content (``plugin`` and ``cluster``) that validates to ``normal``,
+    with its secrets in ``secrets_dir`` and its hooks at the paths ``hooks`` maps the normal
+    form's to (a hook missing from ``hooks`` is left out).
+
+    For a copy of a cluster's definition elsewhere, for example on the SLURM controller that
+    makes elastic nodes: what the normal form adds (``shared_dirs``, ``provider_settings``,
+    volumes' ``size_bytes``) and what it fills in as null is left out again.
+    """
+    hooks = hooks or {}
+    cluster = {
+        "name": normal["name"],
+        "provider": normal["provider"],
+        "release": normal["release"],
+        "secrets_dir": secrets_dir,
+        "vars": dict(normal["vars"]),
+        "nodes": {},
+        "hooks": {point: [hooks[path] for path in normal["hooks"][point] if path in hooks]
+                  for point in HOOK_POINTS},
+    }
+    for known in PROVIDER_NAMES:
+        if normal.get(known):
+            cluster[known] = dict(normal[known])
+    for kind, spec in normal["nodes"].items():
+        source = {"count": spec["count"], "groups": list(spec["groups"]),
+                  "resources": dict(spec["resources"]),
+                  "volumes": [{key: value for key, value in volume.items() if key in VOLUME_KEYS}
+                              for volume in spec["volumes"]]}
+        for key in ("image", "elastic"):
+            if spec.get(key) is not None:
+                source[key] = spec[key]
+        cluster["nodes"][kind] = source
+    return {"plugin": INVENTORY_PLUGIN, "cluster": cluster}
+
+
 def normal_path(path):
     """An absolute path without ``..``, doubled or trailing slashes.
 

@@ -19,6 +19,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers im
 )
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
     INVENTORY_PLUGIN,
+    definition_source,
     elastic_nodes,
     MIN_VOLUME_BYTES,
     DefinitionError,
@@ -997,3 +998,46 @@ def test_a_provider_that_cannot_make_elastic_nodes_is_named(monkeypatch):
 
     assert problems == ["cluster.nodes.compute.elastic: provider podman cannot make elastic "
                         "nodes; use count alone, or a provider that can (openstack)"]
+
+
+# --------------------------------------------------------------------------- definition_source
+
+def test_definition_source_validates_to_the_same_normal_form(elastic_podman, tmp_path):
+    hook = tmp_path / "after.yml"
+    hook.write_text("---\n")
+    data = elastic_definition(max=3, idle=120)
+    data["cluster"]["nodes"]["compute"]["image"] = "localhost/custom:trixie"
+    data["cluster"]["vars"] = {"arc_ce_mode": "rest"}
+    data["cluster"]["hooks"] = {"after": [str(hook)]}
+    data["cluster"]["podman"] = {"shared_dirs": ["/srv/grid"]}
+    normal = validate_definition(data, base_dir=str(tmp_path))
+
+    copy_dir = tmp_path / "copy"
+    (copy_dir / "hooks").mkdir(parents=True)
+    (copy_dir / "hooks" / "after.yml").write_text("---\n")
+    source = definition_source(normal, str(copy_dir / "secrets"),
+                               {str(hook): str(copy_dir / "hooks" / "after.yml")})
+    again = validate_definition(copy.deepcopy(source), base_dir=str(copy_dir))
+
+    assert source["plugin"] == INVENTORY_PLUGIN
+    assert again["secrets_dir"] == str(copy_dir / "secrets")
+    assert again["hooks"]["after"] == [str(copy_dir / "hooks" / "after.yml")]
+    for key in ("secrets_dir", "hooks"):
+        again.pop(key), normal.pop(key)
+    assert again == normal
+
+
+def test_definition_source_leaves_out_hooks_it_has_no_copy_of(tmp_path):
+    hook = tmp_path / "before.yml"
+    hook.write_text("---\n")
+    data = full_definition()
+    data["cluster"]["hooks"] = {"before": [str(hook)]}
+    normal = validate_definition(data)
+
+    source = definition_source(normal, "/secrets")
+
+    assert source["cluster"]["hooks"] == {"before": [], "after_storage": [], "after": []}
+    assert "elastic" not in source["cluster"]["nodes"]["compute"]
+    assert "image" not in source["cluster"]["nodes"]["compute"]
+    assert sorted(source["cluster"]["nodes"]["frontend"]["volumes"][0]) == [
+        "filesystem", "mount", "mount_options", "name", "policy", "size"]

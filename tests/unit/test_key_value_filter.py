@@ -232,6 +232,12 @@ TEMPLATE_VARS = {
     # slurm.conf
     "slurm_cluster_name": "demo",
     "slurm_workers": ["w2", "w1"],
+    "slurm_cloud_nodes": [
+        {"name": "e2", "cpus": 2.5, "memory_mb": 4096, "node_config": {"Features": "cloud"}},
+        {"name": "e1", "cpus": 0.5, "memory_mb": 400},
+    ],
+    "slurm_memory_reserve_mb": 512,
+    "__slurm_partition_nodes": ["w1", "w2", "e1", "e2"],
     "__slurm_config": {"SlurmUser": "slurm", "ClusterName": "demo", "CryptoType": None,
                        "DisableRootJobs": False, "TaskPlugin": ["task/cgroup", "task/affinity"]},
     "slurm_partitions": [
@@ -292,9 +298,12 @@ EXPECTED = {
         # Nodes (from each worker's facts, or its slurm_node_config)
         NodeName=w1 CPUs=2 RealMemory=3500 State=UNKNOWN
         NodeName=w2 CPUs=8 Features=bigmem RealMemory=30000 State=UNKNOWN
+        # Cloud nodes: made when a job needs them, removed after SuspendTime idle (State=CLOUD)
+        NodeName=e1 CPUs=1 RealMemory=100 State=CLOUD
+        NodeName=e2 CPUs=2 Features=cloud RealMemory=3584 State=CLOUD
 
         # Partitions
-        PartitionName=main Nodes=w1,w2 Default=YES MaxTime=INFINITE State=UP
+        PartitionName=main Nodes=w1,w2,e1,e2 Default=YES MaxTime=INFINITE State=UP
         PartitionName=short Nodes=w1 Default=NO Hidden=YES
         PartitionName=none Default=NO
         """,
