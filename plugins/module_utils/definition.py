@@ -509,6 +509,10 @@ def validate_definition(data, base_dir="."):
     }
     normal.update(settings)
     normal["provider_settings"] = provider.derive_settings(settings[provider_name], normal)
+    # what the SLURM controller needs to make elastic nodes itself, when there are any
+    normal["elastic_controller"] = (
+        provider.elastic_controller(settings[provider_name])
+        if any(spec["elastic"] for spec in normal_nodes.values()) else None)
     return normal
 
 
@@ -519,7 +523,8 @@ def definition_source(normal, secrets_dir, hooks=None):
 
     For a copy of a cluster's definition elsewhere, for example on the SLURM controller that
     makes elastic nodes: what the normal form adds (``shared_dirs``, ``provider_settings``,
-    volumes' ``size_bytes``) and what it fills in as null is left out again.
+    ``elastic_controller``, volumes' ``size_bytes``) and what it fills in as null is left out
+    again.
     """
     hooks = hooks or {}
     cluster = {

@@ -88,15 +88,17 @@ def test_minimal_definition_normal_form(monkeypatch, tmp_path):
         "vars": {},
         "shared_dirs": [],
         "provider_settings": {"shared_dirs": []},
+        "elastic_controller": None,
     }
 
 
 def test_full_definition_normal_form():
     result = validate_definition(full_definition())
 
-    assert sorted(result) == ["hooks", "libvirt", "name", "nodes", "openstack", "podman", "provider",
-                              "provider_settings", "release", "secrets_dir", "shared_dirs",
-                              "vars"]
+    assert sorted(result) == ["elastic_controller", "hooks", "libvirt", "name", "nodes",
+                              "openstack", "podman", "provider", "provider_settings", "release",
+                              "secrets_dir", "shared_dirs", "vars"]
+    assert result["elastic_controller"] is None
     assert result["name"] == "demo"
     assert result["provider"] == "podman"
     assert result["release"] == "trixie"
@@ -900,6 +902,7 @@ def test_an_elastic_kind_in_normal_form(elastic_podman):
 
     assert result["nodes"]["compute"]["elastic"] == {"max": 3, "idle": 300}
     assert result["nodes"]["frontend"]["elastic"] is None
+    assert result["elastic_controller"] == {"packages": [], "environment": {}}
     # the planned nodes are the count; the elastic ones the indices above it, up to max
     assert [n["name"] for n in planned_nodes(result)] == ["demo-frontend001", "demo-compute001"]
     elastic = elastic_nodes(result)

@@ -159,6 +159,15 @@ class Provider:
         """
         return dict(settings)
 
+    @classmethod
+    def elastic_controller(cls, settings):
+        """What the SLURM controller needs to make and remove this provider's nodes itself,
+        for elastic kinds: ``{"packages": [...], "environment": {...}}``, the Debian packages
+        to install there and the environment of its playbook runs. Only asked of a provider
+        whose ``elastic`` is True.
+        """
+        return {"packages": [], "environment": {}}
+
     # ------------------------------------------------------------------ cluster-wide
     def check_node_request(self, cluster, release, kind, spec):
         """Raise ProviderError when nodes of this spec cannot be created (image missing...).

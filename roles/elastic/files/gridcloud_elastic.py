@@ -1,0 +1,218 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gridcloud.arc_cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Make and remove a cluster's elastic nodes for SLURM's power saving (gridcloud-elastic).
+
+Installed by the gridcloud.arc_cluster elastic role on the SLURM controller and run as root
+through sudo by the wrappers slurm.conf names:
+
+    ResumeProgram      gridcloud-elastic-resume HOSTLIST      -> resume
+    SuspendProgram     gridcloud-elastic-suspend HOSTLIST     -> suspend
+    ResumeFailProgram  gridcloud-elastic-resume-fail HOSTLIST -> resume-fail
+
+Each action runs the collection's ``elastic`` playbook (the same modules and roles as
+``create``) on the controller's copy of the cluster definition, one run at a time (a lock), and
+writes one line per event to the log, what was asked, what was done and how long it took, with
+the run's whole output in a file of its own:
+
+    2026-12-02T17:00:00Z resume asked nodes=demo-compute002 jobs=12
+    2026-12-02T17:01:14Z resume done nodes=demo-compute002 seconds=74 output=/var/log/...
+
+A resume that fails removes what was half made and sets the nodes DOWN with the reason, which
+requeues their jobs; SLURM powers DOWN nodes down after SuspendTime, and idle_on_node_suspend
+makes them idle again, so the next job that needs them tries again. Nothing is left DOWN for
+good, and nothing half made is left running.
+
+Standard library only: it runs with the system's python3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+
+ACTIONS = ("resume", "suspend", "resume-fail")
+# The playbook's extra variable for each action's nodes.
+PLAYBOOK_VARIABLE = {"resume": "elastic_up", "suspend": "elastic_down",
+                     "resume-fail": "elastic_down"}
+CONFIG_KEYS = ("inventory", "playbook", "ansible_playbook", "log", "output_dir", "lock",
+               "environment", "timeout")
+
+
+class ElasticError(Exception):
+    """A problem the program reports in its log and on stderr, then exits non-zero."""
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def read_config(path):
+    """The program's settings (JSON written by the elastic role), every key present."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise ElasticError("cannot read the settings %s: %s" % (path, exc))
+    missing = [key for key in CONFIG_KEYS if key not in config]
+    if missing:
+        raise ElasticError("the settings %s lack %s; run the create playbook again, which "
+                           "writes them" % (path, ", ".join(missing)))
+    return config
+
+
+def expand_hostlist(hostlist, runner=subprocess.run):
+    """SLURM's hostlist expression (``demo-compute[002-003]``) as a list of names."""
+    proc = runner(["scontrol", "show", "hostnames", hostlist], capture_output=True, text=True,
+                  check=False)
+    names = proc.stdout.split()
+    if proc.returncode != 0 or not names:
+        raise ElasticError("scontrol cannot expand the node list %r: %s"
+                           % (hostlist, (proc.stderr or "no names").strip()))
+    return names
+
+
+def jobs_of(resume_file):
+    """The ids of the jobs that asked for the nodes (SLURM_RESUME_FILE), or [] when unknown."""
+    if not resume_file:
+        return []
+    try:
+        with open(resume_file, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return []
+    return sorted({job["job_id"] for job in data.get("jobs") or []
+                   if isinstance(job, dict) and "job_id" in job})
+
+
+class Log:
+    """The one log of the program: a line per event, ``<time> <action> <what> key=value...``."""
+
+    def __init__(self, path, clock=utc_now):
+        self.path = path
+        self.clock = clock
+
+    def write(self, action, what, **fields):
+        parts = [self.clock(), action, what]
+        for key, value in fields.items():
+            if isinstance(value, (list, tuple)):
+                value = ",".join(str(item) for item in value) or "-"
+            text = str(value)
+            parts.append("%s=%s" % (key, json.dumps(text) if " " in text or not text else text))
+        line = " ".join(parts)
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+        return line
+
+
+@contextlib.contextmanager
+def one_at_a_time(path):
+    """Hold the program's lock: one playbook run at a time on the controller."""
+    with open(path, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def playbook_command(config, action, nodes):
+    return [config["ansible_playbook"], "-i", config["inventory"], config["playbook"],
+            "-e", json.dumps({PLAYBOOK_VARIABLE[action]: nodes})]
+
+
+def last_failure(output_path, lines=3):
+    """The last lines of a failed run that say why (fatal or msg), for the log line."""
+    try:
+        with open(output_path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read().splitlines()
+    except OSError:
+        return "no output"
+    found = [line.strip() for line in text if "fatal:" in line or '"msg"' in line]
+    return " | ".join(found[-lines:]) or (text[-1].strip() if text else "no output")
+
+
+class Elastic:
+    """One invocation: an action on some nodes."""
+
+    def __init__(self, config, runner=subprocess.run, clock=time.monotonic, log=None):
+        self.config = config
+        self.runner = runner
+        self.clock = clock
+        self.log = log or Log(config["log"])
+
+    def run_playbook(self, action, nodes):
+        """Run the playbook for ``nodes``; return (ok, seconds, output path)."""
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        output = os.path.join(self.config["output_dir"], "%s-%s-%s.log"
+                              % (stamp, action, nodes[0] if len(nodes) == 1 else "%d-nodes"
+                                 % len(nodes)))
+        environment = dict(os.environ, **self.config["environment"])
+        started = self.clock()
+        with open(output, "w", encoding="utf-8") as handle:
+            try:
+                proc = self.runner(playbook_command(self.config, action, nodes),
+                                   stdout=handle, stderr=subprocess.STDOUT, env=environment,
+                                   timeout=self.config["timeout"], check=False)
+                ok = proc.returncode == 0
+            except subprocess.TimeoutExpired:
+                handle.write("\ngridcloud-elastic: stopped after %s s\n" % self.config["timeout"])
+                ok = False
+        return ok, int(round(self.clock() - started)), output
+
+    def set_down(self, nodes, reason):
+        """DOWN with the reason: SLURM requeues their jobs and, after SuspendTime, powers
+        them down and makes them idle again (idle_on_node_suspend)."""
+        self.runner(["scontrol", "update", "nodename=%s" % ",".join(nodes), "state=DOWN",
+                     "reason=%s" % reason[:200]], capture_output=True, text=True, check=False)
+
+    def __call__(self, action, nodes, jobs=()):
+        if action == "resume":
+            self.log.write(action, "asked", nodes=nodes, jobs=list(jobs))
+        else:
+            self.log.write(action, "asked", nodes=nodes)
+        with one_at_a_time(self.config["lock"]):
+            ok, seconds, output = self.run_playbook(action, nodes)
+        if ok:
+            self.log.write(action, "done", nodes=nodes, seconds=seconds, output=output)
+            return 0
+        why = last_failure(output)
+        self.log.write(action, "failed", nodes=nodes, seconds=seconds, output=output, why=why)
+        if action == "resume":
+            # remove what was half made, then let SLURM try again later
+            with one_at_a_time(self.config["lock"]):
+                cleaned, clean_seconds, clean_output = self.run_playbook("suspend", nodes)
+            self.log.write(action, "cleaned" if cleaned else "cleaning failed", nodes=nodes,
+                           seconds=clean_seconds, output=clean_output)
+            self.set_down(nodes, "gridcloud-elastic: making the node failed, see %s" % output)
+        return 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="gridcloud-elastic",
+        description="Make (resume) and remove (suspend, resume-fail) elastic nodes for SLURM.")
+    parser.add_argument("action", choices=ACTIONS)
+    parser.add_argument("hostlist", help="the nodes, as a SLURM hostlist expression")
+    parser.add_argument("--config", default="/etc/gridcloud-elastic/config.json")
+    parser.add_argument("--resume-file", help="SLURM_RESUME_FILE: which jobs asked")
+    args = parser.parse_args(argv)
+    try:
+        config = read_config(args.config)
+        jobs = jobs_of(args.resume_file)  # first: SLURM removes the file soon
+        nodes = expand_hostlist(args.hostlist)
+        return Elastic(config)(args.action, nodes, jobs)
+    except ElasticError as exc:
+        sys.stderr.write("gridcloud-elastic: %s\n" % exc)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
