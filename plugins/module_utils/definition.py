@@ -297,7 +297,7 @@ def _validate_elastic(elastic, count, groups, resources, path, provider, problem
     """Check a kind's ``elastic`` block; return ``{"max": M, "idle": S}`` or None."""
     if elastic is None:
         return None
-    path += ".elastic"
+    kind_path, path = path, path + ".elastic"
     if not _check_mapping(elastic, path, problems):
         return None
     check_setting_keys(elastic, ELASTIC_KEYS, path, problems)
@@ -318,7 +318,7 @@ def _validate_elastic(elastic, count, groups, resources, path, provider, problem
     if "slurm_worker" not in groups:
         problems.append("%s: only a kind in group slurm_worker can be elastic (SLURM asks for "
                         "its nodes); add slurm_worker to %s.groups or remove elastic"
-                        % (path, path[:-len(".elastic")]))
+                        % (path, kind_path))
     serving = [group for group in groups if group not in ELASTIC_GROUPS]
     if serving:
         problems.append("%s: a kind in group(s) %s cannot be elastic: its nodes serve the "
@@ -330,7 +330,7 @@ def _validate_elastic(elastic, count, groups, resources, path, provider, problem
     if missing:
         problems.append("%s: SLURM must know what each elastic node has before it exists; give "
                         "%s under %s.resources, for example cpus: 2 and memory: 4GiB"
-                        % (path, " and ".join(missing), path[:-len(".elastic")]))
+                        % (path, " and ".join(missing), kind_path))
     if provider is not None and not provider.elastic:
         problems.append("%s: provider %s cannot make elastic nodes; use count alone, or a "
                         "provider that can (%s)" % (path, provider.name, ", ".join(
