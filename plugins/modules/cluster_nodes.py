@@ -82,6 +82,14 @@ options:
         are (never counted as surplus). Nodes above O(elastic_max) are surplus.
     type: int
     default: 0
+  elastic_controller:
+    description:
+      - The nodes of O(kind) run the SLURM controller of a cluster with elastic kinds, which
+        makes and removes elastic nodes itself (SLURM's power saving), so they are made able to
+        (podman, the host's podman service). Fails naming the fix when such a node exists but
+        was made without.
+    type: bool
+    default: false
   elastic_up:
     description:
       - Elastic nodes of O(kind) to make (and start, and wait for), by name, for example
@@ -241,6 +249,7 @@ class ClusterNodesModule(ClusterModule):
         "volumes": {"type": "list", "elements": "dict", "default": []},
         "all_kinds": {"type": "dict", "default": {}},
         "elastic_max": {"type": "int", "default": 0},
+        "elastic_controller": {"type": "bool", "default": False},
         "elastic_up": {"type": "list", "elements": "str", "default": []},
         "elastic_down": {"type": "list", "elements": "str", "default": []},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
@@ -265,7 +274,8 @@ class ClusterNodesModule(ClusterModule):
         if not NAME_RE.match(kind):
             self.fail_json(msg="kind: %r is not a kind name; use lower-case letters and digits, "
                                "starting with a letter" % kind)
-        spec = {"resources": self.params["resources"], "image": self.params["image"]}
+        spec = {"resources": self.params["resources"], "image": self.params["image"],
+                "elastic_controller": self.params["elastic_controller"]}
         release = self.params["release"]
         provider = self.provider
         up, down = self._elastic_indices(cluster, kind, count)
@@ -280,6 +290,10 @@ class ClusterNodesModule(ClusterModule):
         stopped = [by_index[i] for i in wanted if i in by_index and by_index[i]["state"] != "running"]
         if missing:
             self._check_request(cluster, release, kind, spec, len(missing))
+        if self.params["elastic_controller"]:
+            for index in wanted:
+                if index in by_index:
+                    provider.check_elastic_controller(by_index[index])
         # every run: a setting of the cluster's resources (security group sources, https) may
         # have changed on a cluster whose nodes all exist
         changed = provider.ensure_cluster_resources(cluster, check_mode=self.check_mode)

@@ -153,6 +153,7 @@ class FakePodman:
         self.loops = {}       # "/dev/loopN" -> backing file
         self.devices = {}     # (container, path) -> (major, minor), made by mknod
         self.boot_state = "running"  # what `systemctl is-system-running` says in a node
+        self.api_up = False  # whether the host's podman service answers (podman --remote)
         self.calls = []
         self.unknown = []
         self._next_id = 1
@@ -242,6 +243,9 @@ class FakePodman:
     # ------------------------------------------------------------------ podman
     def _podman(self, argv):
         sub = argv[1:]
+        if sub[:2] == ["--remote", "--url"] and sub[3:] == ["version"]:
+            return (0, "Version: 4.3.1\n", "") if self.api_up else (
+                125, "", "Error: unable to connect to Podman socket\n")
         if sub[:1] == ["ps"]:
             return self._ps(argv, sub[1:])
         if sub[:2] == ["container", "inspect"] and len(sub) == 3:
@@ -292,6 +296,9 @@ class FakePodman:
             "ImageName": container["image"],
             "State": {"Status": container["state"], "Running": running},
             "Config": {"Labels": dict(container["labels"])},
+            "Mounts": [{"Source": volume.split(":")[0], "Destination": volume.split(":")[1]}
+                       for flag, volume in zip(container["argv"] or [], (container["argv"] or [])[1:])
+                       if flag == "--volume"],
             "NetworkSettings": {"Networks": {
                 net: {"IPAddress": address if running else ""}
                 for net, address in container["networks"].items()}},

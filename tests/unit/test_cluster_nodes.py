@@ -10,6 +10,9 @@ import pytest
 from fake_podman import option_values, run_module
 
 from ansible_collections.gridcloud.arc_cluster.plugins.modules.cluster_nodes import main
+from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
+    podman as podman_provider,
+)
 
 IMAGE = "localhost/gridcloud-node:trixie"
 
@@ -367,6 +370,58 @@ def test_a_wrong_elastic_name_fails_before_anything_changes(podman, args, messag
     assert result.get("failed"), result
     assert message in result["msg"]
     assert podman.mutating_calls() == [], podman.describe()
+
+
+def test_the_controller_of_an_elastic_cluster_gets_the_host_s_podman_service(podman):
+    result = run_module(main, nodes_args(podman, kind="frontend", count=1,
+                                         elastic_controller=True))
+
+    assert not result.get("failed"), result
+    argv = run_argv(podman, "demo-frontend001")
+    volumes = option_values(argv, "--volume")
+    assert "/run/gridcloud/podman:/run/gridcloud-host-podman:rw" in volumes
+    # the apt caches and device dirs at the same paths as on the host, for the provider there
+    assert "%s:%s:rw" % (podman.apt_cache_dir, podman.apt_cache_dir) in volumes
+    assert "%s:%s:rw" % (podman.volume_dir, podman.volume_dir) in volumes
+    # other nodes get none of it
+    run_module(main, nodes_args(podman, count=1))
+    assert not any("gridcloud-host-podman" in v
+                   for v in option_values(run_argv(podman, "demo-compute001"), "--volume"))
+
+
+def test_a_controller_made_without_the_podman_service_is_refused_naming_the_fix(podman):
+    podman.add_container("demo-frontend001", "demo", "frontend", 1)
+
+    result = run_module(main, nodes_args(podman, kind="frontend", count=1,
+                                         elastic_controller=True))
+
+    assert result.get("failed"), result
+    assert "node demo-frontend001 is the SLURM controller of a cluster with elastic kinds but " \
+        "was made without the host's podman service" in result["msg"]
+    assert "destroy the cluster and create it again" in result["msg"]
+
+
+def test_an_elastic_cluster_starts_the_host_s_podman_service(podman, monkeypatch):
+    started = []
+
+    class Popen:  # the service: answers once started
+        def __init__(self, argv, **kwargs):
+            started.append((argv, kwargs["start_new_session"]))
+            podman.api_up = True
+
+    monkeypatch.setattr(podman_provider.subprocess, "Popen", Popen)
+    monkeypatch.setattr(podman_provider, "API_SERVICE_LOG", podman.volume_dir + "-service.log")
+    settings = {"apt_cache_dir": podman.apt_cache_dir, "volume_dir": podman.volume_dir,
+                "elastic": True, "api_socket": podman.volume_dir + "-run/podman.sock"}
+
+    result = run_module(main, nodes_args(podman, count=0, provider_settings=settings))
+
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    assert started == [(["podman", "system", "service", "--time=0",
+                         "unix://%s-run/podman.sock" % podman.volume_dir], True)]
+    again = run_module(main, nodes_args(podman, count=0, provider_settings=settings))
+    assert again["changed"] is False and len(started) == 1
 
 
 def test_check_mode_predicts_creation_and_changes_nothing(podman):

@@ -902,7 +902,12 @@ def test_an_elastic_kind_in_normal_form(elastic_podman):
 
     assert result["nodes"]["compute"]["elastic"] == {"max": 3, "idle": 300}
     assert result["nodes"]["frontend"]["elastic"] is None
-    assert result["elastic_controller"] == {"packages": [], "environment": {}}
+    # the podman provider: its client, talking to the host's service mounted into the node
+    assert result["elastic_controller"] == {
+        "packages": ["podman"],
+        "environment": {"CONTAINER_HOST": "unix:///run/gridcloud-host-podman/podman.sock"}}
+    assert result["provider_settings"]["elastic"] is True
+    assert result["provider_settings"]["api_socket"] == "/run/gridcloud/podman/podman.sock"
     # the planned nodes are the count; the elastic ones the indices above it, up to max
     assert [n["name"] for n in planned_nodes(result)] == ["demo-frontend001", "demo-compute001"]
     elastic = elastic_nodes(result)
@@ -991,6 +996,18 @@ def test_an_elastic_kind_says_what_its_nodes_have(elastic_podman, resources, mis
     assert problems == ["cluster.nodes.compute.elastic: SLURM must know what each elastic node "
                         "has before it exists; give %s under cluster.nodes.compute.resources, "
                         "for example cpus: 2 and memory: 4GiB" % missing]
+
+
+def test_podman_elastic_kinds_cannot_have_volumes():
+    data = elastic_definition(max=3)
+    data["cluster"]["nodes"]["compute"]["volumes"] = [
+        {"name": "scratch", "size": "1GiB", "mount": "/scratch"}]
+
+    problems = problems_of(data)[0]
+
+    assert len(problems) == 1
+    assert problems[0].startswith("cluster.nodes.compute.volumes: an elastic kind cannot have "
+                                  "volumes with provider podman")
 
 
 def test_a_provider_that_cannot_make_elastic_nodes_is_named(monkeypatch):

@@ -214,8 +214,18 @@ class Provider:
         raise NotImplementedError
 
     def create_node(self, cluster, release, kind, index, spec):
-        """Create one node and return it (started, not yet waited for)."""
+        """Create one node and return it (started, not yet waited for).
+
+        ``spec`` has ``resources`` and ``image``, and ``elastic_controller`` True for the
+        SLURM controller of a cluster with elastic kinds, which must be able to make and
+        remove the cluster's nodes itself (see :meth:`elastic_controller`).
+        """
         raise NotImplementedError
+
+    def check_elastic_controller(self, node):
+        """Raise ProviderError when ``node``, the SLURM controller of a cluster with elastic
+        kinds, exists but cannot make nodes itself (made before the cluster had elastic kinds,
+        for example). Nodes made with ``spec["elastic_controller"]`` can."""
 
     def start_node(self, node):
         """Start a node that exists but is stopped; return it."""

@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import time
 
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.definition import (
@@ -57,6 +58,12 @@ DEFAULT_APT_CACHE_DIR = "/var/cache/gridcloud/apt"
 BASE_CAPABILITIES = ("SYS_ADMIN", "MKNOD")
 LOOP_MAJOR = 7
 VOLUME_DEVICE_DIR = "/dev/disk/by-id"
+# The host's podman service, through which the SLURM controller of a cluster with elastic kinds
+# makes and removes nodes: started by the provider when nothing answers there. Its directory is
+# mounted into the controller node at CONTROLLER_SOCKET_DIR.
+DEFAULT_API_SOCKET = "/run/gridcloud/podman/podman.sock"
+CONTROLLER_SOCKET_DIR = "/run/gridcloud-host-podman"
+API_SERVICE_LOG = "/var/log/gridcloud-podman-service.log"
 
 
 def _int_or_none(value):
@@ -138,8 +145,11 @@ class PodmanProvider(Provider):
         "image": "node image reference",
         "capabilities": "extra capabilities for nodes",
         "shared_dirs": "directories shared by every node (the local stand-in for NFS)",
+        "api_socket": "the host's podman service socket the SLURM controller makes elastic "
+                      "nodes through",
     }
     resource_keys = {"cpus": "CPU limit", "memory": "memory limit"}
+    elastic = True
 
     def __init__(self, settings, runner=None):
         super().__init__(settings, runner)
@@ -161,6 +171,32 @@ class PodmanProvider(Provider):
     @classmethod
     def shared_dirs(cls, settings):
         return list(settings.get("shared_dirs") or [])
+
+    @classmethod
+    def validate_kind(cls, kind, spec, path, problems):
+        if spec.get("elastic") and spec.get("volumes"):
+            problems.append("%s.volumes: an elastic kind cannot have volumes with provider "
+                            "podman: they are loop devices of the host, which the SLURM "
+                            "controller that makes elastic nodes cannot set up; remove the "
+                            "volumes or elastic" % path)
+
+    @classmethod
+    def derive_settings(cls, settings, definition):
+        """With elastic kinds, the nodes and the SLURM controller need the host's podman
+        service (``elastic``, ``api_socket``)."""
+        derived = dict(settings)
+        if any(spec.get("elastic") for spec in definition["nodes"].values()):
+            derived["elastic"] = True
+            derived.setdefault("api_socket", DEFAULT_API_SOCKET)
+        return derived
+
+    @classmethod
+    def elastic_controller(cls, settings):
+        """The podman client, talking to the host's service through the mounted socket."""
+        socket = settings.get("api_socket") or DEFAULT_API_SOCKET
+        return {"packages": ["podman"],
+                "environment": {"CONTAINER_HOST": "unix://%s/%s" % (
+                    CONTROLLER_SOCKET_DIR, os.path.basename(socket))}}
 
     # helpers
     def _run(self, args, what, ok_codes=(0,)):
@@ -278,9 +314,60 @@ class PodmanProvider(Provider):
             args += ["--volume", "%s:%s:rw" % (volume, path)]
         for mount in self.settings.get("mounts") or []:
             args += ["--volume", mount]
+        if spec.get("elastic_controller"):
+            args += self._elastic_controller_mounts()
         args.append(self.image(release, spec))
         self._podman(args, "creating node %s" % name)
         return self._inspect_node(name)
+
+    def _elastic_controller_mounts(self):
+        """What the SLURM controller of a cluster with elastic kinds needs from the host to
+        make nodes as the provider here does: the podman service's socket directory, and the
+        apt caches and device directories at the same paths as here."""
+        socket = self.settings.get("api_socket") or DEFAULT_API_SOCKET
+        mounts = ["--volume", "%s:%s:rw" % (os.path.dirname(socket), CONTROLLER_SOCKET_DIR)]
+        for path in (self.settings.get("apt_cache_dir", DEFAULT_APT_CACHE_DIR),
+                     self.settings.get("volume_dir", DEFAULT_VOLUME_DIR)):
+            if path:
+                os.makedirs(path, exist_ok=True)
+                mounts += ["--volume", "%s:%s:rw" % (path, path)]
+        return mounts
+
+    def check_elastic_controller(self, node):
+        """A controller node made before its cluster had elastic kinds lacks the mounts."""
+        socket = self.settings.get("api_socket") or DEFAULT_API_SOCKET
+        _rc, out, _err = self._podman(["container", "inspect", node["name"]],
+                                      "inspecting node %s" % node["name"])
+        mounts = [mount.get("Destination") for mount in json.loads(out)[0].get("Mounts") or []]
+        if CONTROLLER_SOCKET_DIR not in mounts:
+            raise ProviderError(
+                "node %s is the SLURM controller of a cluster with elastic kinds but was made "
+                "without the host's podman service (%s), which it needs to make elastic nodes; "
+                "containers cannot get mounts later: destroy the cluster and create it again"
+                % (node["name"], os.path.dirname(socket)))
+
+    def ensure_api_service(self, check_mode=False):
+        """Make the host's podman service answer on ``api_socket``; True when started."""
+        socket = self.settings.get("api_socket") or DEFAULT_API_SOCKET
+        url = "unix://%s" % socket
+        rc, _out, _err = self.runner([self.podman, "--remote", "--url", url, "version"])
+        if rc == 0:
+            return False
+        if check_mode:
+            return True
+        os.makedirs(os.path.dirname(socket), exist_ok=True)
+        with open(API_SERVICE_LOG, "ab") as log:
+            subprocess.Popen(  # pylint: disable=consider-using-with
+                [self.podman, "system", "service", "--time=0", url],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            rc, _out, err = self.runner([self.podman, "--remote", "--url", url, "version"])
+            if rc == 0:
+                return True
+            time.sleep(0.5)
+        raise ProviderError("the host's podman service did not answer on %s within 30 s (%s); "
+                            "see %s" % (socket, (err or "").strip(), API_SERVICE_LOG))
 
     def _free_address(self, cluster):
         """A fixed address on the cluster's network that no node of the cluster has or holds."""
@@ -343,11 +430,13 @@ class PodmanProvider(Provider):
             shutil.rmtree(self.device_dir(node["cluster"], node["name"]), ignore_errors=True)
 
     def ensure_cluster_resources(self, cluster, check_mode=False):
-        """The cluster's podman network (the shared dirs' volumes come with the first node)."""
+        """The cluster's podman network (the shared dirs' volumes come with the first node);
+        with elastic kinds, the host's podman service too."""
+        started = self.settings.get("elastic") and self.ensure_api_service(check_mode)
         network = self.network_name(cluster)
         rc, _out, _err = self.runner([self.podman, "network", "exists", network])
         if rc == 0:
-            return False
+            return bool(started)
         if not check_mode:
             args = ["network", "create", "--label", "%s=%s" % (LABEL_CLUSTER, cluster)]
             if self.settings.get("subnet"):
