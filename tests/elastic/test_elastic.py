@@ -1,0 +1,119 @@
+"""Elastic workers on podman, end to end (make elastic-test; not in make test).
+
+create (no worker exists) -> three SLURM jobs and one ARC job queued: SLURM asks
+gridcloud-elastic on the controller for the two elastic nodes, which are made and configured
+with the collection's own playbook, and every job runs on them -> after idle (60 s) the nodes
+are removed -> a resume that fails (the controller's copy of the definition names an image
+that does not exist) leaves no node behind, the node is DOWN with the reason and not for good:
+with the image back, the job that asked runs -> destroy.
+"""
+
+import os
+import sys
+import time
+
+import pytest
+
+# the integration suite's helpers (created_cluster, podman...), one copy of them
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "integration"))
+from conftest import (  # noqa: E402  pylint: disable=wrong-import-position
+    DEFINITIONS, cluster_containers, created_cluster, podman)
+
+DEFINITION = DEFINITIONS / "elastic.yml"
+CLUSTER = "itelastic"
+CONTROLLER = "itelastic-frontend001"
+ELASTIC = ["itelastic-compute001", "itelastic-compute002"]
+LOG = "/var/log/gridcloud-elastic/elastic.log"
+COPY = "/var/lib/gridcloud-elastic/cluster.yml"
+
+
+def on_controller(command, check=True):
+    out = podman("exec", CONTROLLER, "bash", "-c", command)
+    if check:
+        assert out.returncode == 0, out.stdout + out.stderr
+    return out
+
+
+def sinfo():
+    out = on_controller("sinfo --noheader --Node --format '%N %t'")
+    return dict(line.split() for line in out.stdout.splitlines())
+
+
+def wait_for(what, condition, timeout, step=5):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "%s: not within %s s" % (what, timeout)
+        time.sleep(step)
+
+
+def log_lines():
+    return on_controller("cat %s" % LOG, check=False).stdout.splitlines()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    yield from created_cluster(DEFINITION)
+
+
+def test_no_elastic_node_exists_after_create_and_slurm_knows_them_powered_down(cluster):
+    assert cluster_containers(CLUSTER) == [CONTROLLER]
+    assert sinfo() == {name: "idle~" for name in ELASTIC}
+
+
+@pytest.fixture(scope="module")
+def jobs_run(cluster):
+    job_ids = []
+    for _ in range(3):
+        out = on_controller("sudo -u grid sbatch --parsable --chdir /tmp "
+                            "--wrap 'hostname; sleep 20'")
+        job_ids.append(out.stdout.strip())
+    started = time.monotonic()
+    wait_for("the three jobs to finish",
+             lambda: on_controller("squeue --noheader --jobs %s" % ",".join(job_ids),
+                                   check=False).stdout.strip() == "", timeout=1200)
+    return job_ids, time.monotonic() - started
+
+
+def test_queued_jobs_make_the_elastic_nodes_and_run_on_them(jobs_run):
+    job_ids, _seconds = jobs_run
+    states = on_controller("sacct --noheader --parsable2 --format JobID,State,NodeList "
+                           "--jobs %s" % ",".join(job_ids), check=False)
+    if states.returncode != 0:  # no accounting: scontrol remembers finished jobs for MinJobAge
+        states = on_controller("for j in %s; do scontrol show job $j -o; done"
+                               % " ".join(job_ids))
+    assert "COMPLETED" in states.stdout
+    for name in ELASTIC:
+        assert name in states.stdout
+    lines = log_lines()
+    assert any(" resume asked " in line for line in lines), lines
+    assert any(" resume done " in line for line in lines), lines
+
+
+def test_idle_nodes_go_away(jobs_run):
+    wait_for("the elastic nodes to be removed",
+             lambda: cluster_containers(CLUSTER) == [CONTROLLER], timeout=600)
+    wait_for("SLURM to see them powered down",
+             lambda: sinfo() == {name: "idle~" for name in ELASTIC}, timeout=300)
+    assert any(" suspend done " in line for line in log_lines())
+
+
+def test_a_failed_resume_leaves_nothing_and_is_retried(jobs_run):
+    on_controller("cp %s %s.good && sed -i 's|^\\(    compute:\\)$|\\1\\n      image: "
+                  "localhost/does-not-exist:trixie|' %s" % (COPY, COPY, COPY))
+    job = on_controller("sudo -u grid sbatch --parsable --chdir /tmp -w itelastic-compute001 "
+                        "--wrap hostname").stdout.strip()
+    wait_for("the resume to fail",
+             lambda: any(" resume failed " in line for line in log_lines()), timeout=600)
+    assert cluster_containers(CLUSTER) == [CONTROLLER]
+    reasons = on_controller("sinfo --list-reasons --noheader --format '%N %E'").stdout
+    assert "gridcloud-elastic: making the node failed" in reasons
+    on_controller("mv %s.good %s" % (COPY, COPY))
+    wait_for("the job to run once the node can be made",
+             lambda: "COMPLETED" in on_controller(
+                 "scontrol show job %s -o" % job, check=False).stdout, timeout=1200)
+    # back from DOWN with no manual step
+    assert sinfo()["itelastic-compute001"] not in ("down", "down~", "drain", "drain~")
