@@ -8,6 +8,7 @@ machine after `make setup` (with `. scripts/env.sh` loaded):
 
     python scripts/benchmark.py                      # 2 workers, then 2 -> 4 -> 8 -> 16
     python scripts/benchmark.py --scale 2 4 --json build/benchmark.json
+    python scripts/benchmark.py --elastic-only       # elastic workers only (3 rounds)
 
 Figures, each from one run:
 - create: `create` of the local example's layout from nothing (nodes, volumes, every role,
@@ -34,6 +35,11 @@ checked:
 - aCT, when aCT runs on the frontend (ACT_SOURCE or its git repository): the median of N jobs
   and `--act-batch` jobs (default 50) put into aCT at once with the act_job module, until the
   last is done, every output downloaded by aCT.
+
+Elastic workers (`--elastic N`), on a cluster of its own (the local example with no static
+worker and one elastic worker, idle 60 s): N times one SLURM job submitted while the elastic
+node does not exist, from submit to the state RUNNING on the node SLURM made for it (the
+median), and from the job's end to the node being gone.
 
 Then the project's goals (README, Performance), each with this run's figure and "met", "not met"
 or "not measured" (and what measures it); in the JSON under "goals".
@@ -345,6 +351,63 @@ def measure(workers, scale, workdir, jobs=0, batch=100, act_batch=50):
     return results
 
 
+def elastic_definition(path):
+    """The local example named CLUSTER with no static worker and one elastic one (idle 60 s)."""
+    data = copy.deepcopy(yaml.safe_load(EXAMPLE.read_text()))
+    data["cluster"]["name"] = CLUSTER
+    compute = data["cluster"]["nodes"]["compute"]
+    compute["count"] = 0
+    compute["resources"] = {"cpus": 1, "memory": compute["resources"]["memory"]}
+    compute["elastic"] = {"max": 1, "idle": 60}
+    data["cluster"]["hooks"] = {"before": [], "after_storage": [], "after": []}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def on_frontend(command):
+    return subprocess.run(["podman", "exec", FRONTEND, "bash", "-c", command],
+                          capture_output=True, text=True, check=False)
+
+
+def wait_until(what, condition, timeout, step=1.0):
+    """Poll ``condition`` until it is true; return the seconds waited."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise SystemExit("benchmark: %s not within %d s" % (what, timeout))
+        time.sleep(step)
+    return time.monotonic() - start
+
+
+def measure_elastic(workdir, rounds):
+    """Queued job to running on a resumed elastic node, and job end to the node gone."""
+    inventory = elastic_definition(workdir / "bench-elastic.yml")
+    destroy(inventory)
+    playbook("create", inventory)
+    node = "%s-compute001" % CLUSTER
+    to_running, to_gone = [], []
+    for _round in range(rounds):
+        wait_until("%s to be removed" % node, lambda: node not in nodes(), 900)
+        job = on_frontend("runuser -u grid -- sbatch --parsable --chdir=/tmp --output=/dev/null "
+                          "--wrap 'sleep 5'").stdout.strip()
+        if not job:
+            raise SystemExit("benchmark: sbatch gave no job id")
+        to_running.append(wait_until(
+            "job %s to run" % job,
+            lambda: on_frontend("squeue --noheader --format %%T --jobs %s" % job)
+            .stdout.strip() in ("RUNNING", "COMPLETING", ""), 1200))
+        wait_until("job %s to end" % job,
+                   lambda: on_frontend("squeue --noheader --jobs %s" % job).stdout.strip() == "",
+                   600)
+        to_gone.append(wait_until("%s to be removed" % node, lambda: node not in nodes(), 900))
+        sys.stderr.write("benchmark: elastic round: job running after %.0f s, node gone %.0f s "
+                         "after the job\n" % (to_running[-1], to_gone[-1]))
+    destroy(inventory)
+    return {"rounds": rounds, "to_running": to_running, "to_gone": to_gone,
+            "to_running_median": statistics.median(to_running),
+            "to_gone_median": statistics.median(to_gone)}
+
+
 def table(results, workers):
     rows = []
     if "create" in results:
@@ -377,6 +440,12 @@ def table(results, workers):
                       "%.0f s" % jobs["act_batch"]["seconds"])]
         else:
             rows.append(("aCT jobs", jobs["act"]))
+    elastic = results.get("elastic")
+    if elastic:
+        rows += [("elastic: queued job to running on a resumed node, median of %d"
+                  % elastic["rounds"], "%.0f s" % elastic["to_running_median"]),
+                 ("elastic: job end to the idle node removed (idle 60 s), median",
+                  "%.0f s" % elastic["to_gone_median"])]
     width = max(len(name) for name, _value in rows)
     lines = ["%-*s  %s" % (width, name, value) for name, value in rows]
     return "\n".join(lines)
@@ -398,6 +467,8 @@ GOALS = (
     ("create <= 1.5x the apt floor", lambda r: r["overhead_ratio"], 1.5, "{:.1f}x", "a full run"),
     ("add one worker <= 40 % of a create", lambda r: r["add_worker"] / r["create"], 0.40,
      "{:.0%}", "a full run"),
+    ("elastic: queued job to running on a resumed node <= 90 s",
+     lambda r: r["elastic"]["to_running_median"], 90, "{:.0f} s", "--elastic N"),
     ("16 workers <= 1.6x the time of 2", lambda r: r["scale"][16] / r["scale"][2], 1.6,
      "{:.2f}x", "--scale 2 16"),
 )
@@ -439,18 +510,27 @@ def main():
     parser.add_argument("--jobs-only", action="store_true",
                         help="job turnaround alone (--jobs, default 5), on the benchmark's cluster "
                         "if it is up, else on a new one")
+    parser.add_argument("--elastic", type=int, default=0, metavar="ROUNDS",
+                        help="elastic workers: jobs that each make the elastic node (0 to skip; "
+                        "3 is a good choice)")
+    parser.add_argument("--elastic-only", action="store_true",
+                        help="only the elastic figures (--elastic, default 3)")
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "benchmark.json",
                         help="where to write the figures as JSON")
     args = parser.parse_args()
     if not os.environ.get("CONTAINERS_CONF"):
         raise SystemExit("load the environment first: . scripts/env.sh")
     with tempfile.TemporaryDirectory() as tmp:
-        if args.jobs_only:
+        if args.elastic_only:
+            results = {"elastic": measure_elastic(Path(tmp), args.elastic or 3)}
+        elif args.jobs_only:
             results = measure_jobs_only(args.workers, Path(tmp), args.jobs or 5, args.batch,
                                         args.act_batch)
         else:
             results = measure(args.workers, args.scale, Path(tmp), args.jobs, args.batch,
                               args.act_batch)
+            if args.elastic:
+                results["elastic"] = measure_elastic(Path(tmp), args.elastic)
     results["date"] = datetime.date.today().isoformat()
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "kernel": platform.release()}

@@ -20,6 +20,7 @@ FULL = {
     "overhead_ratio": 2.4, "scale": {2: 240.0, 4: 270.0, 8: 330.0, 16: 400.0},
     "jobs": {"rest_median": 60.1, "internal_median": 8.8, "act_median": 74.2,
              "rest_batch": {"jobs": 100, "seconds": 200.0}},
+    "elastic": {"rounds": 3, "to_running_median": 74.0, "to_gone_median": 95.0},
 }
 
 
@@ -36,6 +37,7 @@ def test_every_goal_is_judged_on_a_full_run():
         "second create, no change, <= 30 s": ("29 s", "met"),
         "create <= 1.5x the apt floor": ("2.4x", "not met"),
         "add one worker <= 40 % of a create": ("42%", "not met"),
+        "elastic: queued job to running on a resumed node <= 90 s": ("74 s", "met"),
         "16 workers <= 1.6x the time of 2": ("1.67x", "not met"),
     }
 
@@ -51,6 +53,9 @@ def test_a_goal_without_its_figures_says_what_measures_it():
     assert judged["100 REST jobs at once, all Finished <= 120 s"] == (
         "-", "not measured (--jobs N --batch 100)")
     assert judged["16 workers <= 1.6x the time of 2"] == ("-", "not measured (--scale 2 16)")
+    no_elastic = verdicts({key: value for key, value in FULL.items() if key != "elastic"})
+    assert no_elastic["elastic: queued job to running on a resumed node <= 90 s"] == (
+        "-", "not measured (--elastic N)")
     no_jobs = verdicts({key: value for key, value in FULL.items() if key != "jobs"})
     assert no_jobs["INTERNAL hello job, median <= 15 s"] == ("-", "not measured (--jobs N)")
 
