@@ -243,7 +243,7 @@ class FakePodman:
     # ------------------------------------------------------------------ podman
     def _podman(self, argv):
         sub = argv[1:]
-        if sub[:2] == ["--remote", "--url"] and sub[3:] == ["version"]:
+        if sub[:2] == ["--remote", "--url"] and sub[3:] == ["version"] or sub == ["version"]:
             return (0, "Version: 4.3.1\n", "") if self.api_up else (
                 125, "", "Error: unable to connect to Podman socket\n")
         if sub[:1] == ["ps"]:

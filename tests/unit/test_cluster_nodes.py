@@ -424,6 +424,25 @@ def test_an_elastic_cluster_starts_the_host_s_podman_service(podman, monkeypatch
     assert again["changed"] is False and len(started) == 1
 
 
+def test_on_the_slurm_controller_the_host_s_service_is_checked_never_started(podman, monkeypatch):
+    # the elastic programs run with CONTAINER_HOST (the host's service, mounted in): a service
+    # that does not answer is reported with the fix, not started inside the node
+    monkeypatch.setenv("CONTAINER_HOST", "unix:///run/gridcloud-host-podman/podman.sock")
+    monkeypatch.setattr(podman_provider.subprocess, "Popen", None)
+    settings = {"apt_cache_dir": podman.apt_cache_dir, "volume_dir": podman.volume_dir,
+                "elastic": True}
+
+    result = run_module(main, nodes_args(podman, count=0, provider_settings=settings))
+
+    assert result.get("failed"), result
+    assert "the host's podman service does not answer at CONTAINER_HOST=unix:///run/" \
+        "gridcloud-host-podman/podman.sock" in result["msg"]
+    assert "on the host, run the create playbook" in result["msg"]
+    podman.api_up = True
+    answered = run_module(main, nodes_args(podman, count=0, provider_settings=settings))
+    assert not answered.get("failed"), answered
+
+
 def test_check_mode_predicts_creation_and_changes_nothing(podman):
     result = run_module(main, nodes_args(podman), check_mode=True)
 

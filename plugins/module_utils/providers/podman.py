@@ -349,6 +349,17 @@ class PodmanProvider(Provider):
     def ensure_api_service(self, check_mode=False):
         """Make the host's podman service answer on ``api_socket``; True when started."""
         socket = self.settings.get("api_socket") or DEFAULT_API_SOCKET
+        remote = os.environ.get("CONTAINER_HOST")
+        if remote:
+            # a client of the host's service (the SLURM controller making elastic nodes): it
+            # can only check that the service answers, not start it
+            rc, _out, err = self.runner([self.podman, "version"])
+            if rc == 0:
+                return False
+            raise ProviderError("the host's podman service does not answer at CONTAINER_HOST=%s "
+                                "(%s); on the host, run the create playbook, which starts it, or "
+                                "podman system service --time=0 unix://%s"
+                                % (remote, (err or "").strip(), socket))
         url = "unix://%s" % socket
         rc, _out, _err = self.runner([self.podman, "--remote", "--url", url, "version"])
         if rc == 0:
