@@ -7,6 +7,7 @@ program, with the playbook runs and scontrol replaced by a recorder."""
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import subprocess
@@ -109,9 +110,11 @@ def test_a_failed_resume_cleans_up_and_sets_the_node_down_with_the_reason(config
     # what was half made is removed, then SLURM is told
     assert runner.playbook_runs() == [{"elastic_up": ["demo-compute002"]},
                                       {"elastic_down": ["demo-compute002"]}]
-    (update,) = runner.scontrol_updates()
-    assert update[2:4] == ["nodename=demo-compute002", "state=DOWN"]
-    assert update[4].startswith("reason=gridcloud-elastic: making the node failed, see ")
+    down, power_down = runner.scontrol_updates()
+    assert down[2:4] == ["nodename=demo-compute002", "state=DOWN"]
+    assert down[4].startswith("reason=gridcloud-elastic: making the node failed, see ")
+    # then powered down at once, so that it is idle again after SuspendTimeout, not ResumeTimeout
+    assert power_down[2:] == ["nodename=demo-compute002", "state=POWER_DOWN_FORCE"]
     lines = log_lines(config)
     assert [line.split(" nodes=")[0] for line in lines] == [
         "resume asked", "resume failed", "resume cleaned"]
@@ -125,7 +128,7 @@ def test_a_resume_that_overruns_its_time_is_a_failure(config):
 
     assert rc == 1
     assert "resume failed" in log_lines(config)[1]
-    assert len(runner.scontrol_updates()) == 1
+    assert len(runner.scontrol_updates()) == 2
 
 
 def test_resume_fail_removes_what_was_made(config):
@@ -155,6 +158,10 @@ def test_the_jobs_come_from_slurm_resume_file(tmp_path):
     assert elastic.jobs_of(str(path)) == [12, 13]
     assert elastic.jobs_of(str(tmp_path / "gone")) == []
     assert elastic.jobs_of(None) == []
+    # the resume wrapper hands the file over as standard input: sudo closes SLURM's descriptor
+    with path.open(encoding="utf-8") as stdin:
+        assert elastic.jobs_of("-", stdin=stdin) == [12, 13]
+    assert elastic.jobs_of("-", stdin=io.StringIO("[]")) == []
 
 
 def test_settings_without_a_key_are_refused_naming_it(tmp_path, config):

@@ -19,8 +19,8 @@ the run's whole output in a file of its own:
     2026-12-02T17:01:14Z resume done nodes=demo-compute002 seconds=74 output=/var/log/...
 
 A resume that fails removes what was half made and sets the nodes DOWN with the reason, which
-requeues their jobs; SLURM powers DOWN nodes down after SuspendTime, and idle_on_node_suspend
-makes them idle again, so the next job that needs them tries again. Nothing is left DOWN for
+requeues their jobs, then powers them down at once (POWER_DOWN_FORCE): after SuspendTimeout
+they are idle again, so the next job that needs them tries again. Nothing is left DOWN for
 good, and nothing half made is left running.
 
 Standard library only: it runs with the system's python3.
@@ -79,14 +79,20 @@ def expand_hostlist(hostlist, runner=subprocess.run):
     return names
 
 
-def jobs_of(resume_file):
-    """The ids of the jobs that asked for the nodes (SLURM_RESUME_FILE), or [] when unknown."""
+def jobs_of(resume_file, stdin=None):
+    """The ids of the jobs that asked for the nodes (SLURM_RESUME_FILE, ``-`` for standard
+    input), or [] when unknown."""
     if not resume_file:
         return []
     try:
-        with open(resume_file, encoding="utf-8") as handle:
-            data = json.load(handle)
+        if resume_file == "-":
+            data = json.load(stdin or sys.stdin)
+        else:
+            with open(resume_file, encoding="utf-8") as handle:
+                data = json.load(handle)
     except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict):
         return []
     return sorted({job["job_id"] for job in data.get("jobs") or []
                    if isinstance(job, dict) and "job_id" in job})
@@ -168,10 +174,14 @@ class Elastic:
         return ok, int(round(self.clock() - started)), output
 
     def set_down(self, nodes, reason):
-        """DOWN with the reason: SLURM requeues their jobs and, after SuspendTime, powers
-        them down and makes them idle again (idle_on_node_suspend)."""
-        self.runner(["scontrol", "update", "nodename=%s" % ",".join(nodes), "state=DOWN",
-                     "reason=%s" % reason[:200]], capture_output=True, text=True, check=False)
+        """DOWN with the reason (in slurmctld's log), which requeues their jobs, then powered
+        down at once (POWER_DOWN_FORCE): after SuspendTimeout the nodes are idle again and
+        the next job that needs them tries again, instead of waiting out ResumeTimeout."""
+        names = "nodename=%s" % ",".join(nodes)
+        self.runner(["scontrol", "update", names, "state=DOWN", "reason=%s" % reason[:200]],
+                    capture_output=True, text=True, check=False)
+        self.runner(["scontrol", "update", names, "state=POWER_DOWN_FORCE"],
+                    capture_output=True, text=True, check=False)
 
     def __call__(self, action, nodes, jobs=()):
         if action == "resume":
@@ -202,7 +212,8 @@ def main(argv=None):
     parser.add_argument("action", choices=ACTIONS)
     parser.add_argument("hostlist", help="the nodes, as a SLURM hostlist expression")
     parser.add_argument("--config", default="/etc/gridcloud-elastic/config.json")
-    parser.add_argument("--resume-file", help="SLURM_RESUME_FILE: which jobs asked")
+    parser.add_argument("--resume-file",
+                        help="SLURM_RESUME_FILE: which jobs asked (- for standard input)")
     args = parser.parse_args(argv)
     try:
         config = read_config(args.config)
