@@ -179,3 +179,14 @@ def test_main_says_why_it_cannot_start(tmp_path, capsys):
 
     assert rc == 2
     assert "gridcloud-elastic: cannot read the settings" in capsys.readouterr().err
+
+
+def test_the_log_says_why_a_run_failed(tmp_path):
+    output = tmp_path / "run.log"
+    output.write_text("PLAY [x]\n[ERROR]: couldn't resolve module/action 'community.mysql.mysql_db'.\n"
+                      "Origin: /x/database.yml:7:3\n\n7 - name: Create aCT's database\n\n")
+    assert elastic.last_failure(str(output)) == (
+        "[ERROR]: couldn't resolve module/action 'community.mysql.mysql_db'.")
+    output.write_text("something odd\n\n")
+    assert elastic.last_failure(str(output)) == "something odd"
+    assert elastic.last_failure(str(tmp_path / "gone")) == "no output"

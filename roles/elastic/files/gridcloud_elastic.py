@@ -135,14 +135,16 @@ def playbook_command(config, action, nodes):
 
 
 def last_failure(output_path, lines=3):
-    """The last lines of a failed run that say why (fatal or msg), for the log line."""
+    """The last lines of a failed run that say why (ERROR, fatal or msg), for the log line."""
     try:
         with open(output_path, encoding="utf-8", errors="replace") as handle:
             text = handle.read().splitlines()
     except OSError:
         return "no output"
-    found = [line.strip() for line in text if "fatal:" in line or '"msg"' in line]
-    return " | ".join(found[-lines:]) or (text[-1].strip() if text else "no output")
+    found = [line.strip() for line in text
+             if "[ERROR]:" in line or "fatal:" in line or '"msg"' in line]
+    written = [line.strip() for line in text if line.strip()]
+    return " | ".join(found[-lines:]) or (written[-1] if written else "no output")
 
 
 class Elastic:
