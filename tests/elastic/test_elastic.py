@@ -8,6 +8,8 @@ that does not exist) leaves no node behind, the node is DOWN with the reason and
 with the image back, the job that asked runs -> destroy.
 """
 
+import concurrent.futures
+import json
 import os
 import sys
 import time
@@ -18,7 +20,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "integration"))
 from conftest import (  # noqa: E402  pylint: disable=wrong-import-position
-    DEFINITIONS, cluster_containers, created_cluster, podman)
+    DEFINITIONS, cluster_containers, created_cluster, podman, run_playbook)
 
 DEFINITION = DEFINITIONS / "elastic.yml"
 CLUSTER = "itelastic"
@@ -62,24 +64,42 @@ def cluster():
 def test_no_elastic_node_exists_after_create_and_slurm_knows_them_powered_down(cluster):
     assert cluster_containers(CLUSTER) == [CONTROLLER]
     assert sinfo() == {name: "idle~" for name in ELASTIC}
+    # the smoke test says why its jobs through the CE did not run; the report lists the nodes
+    assert "every worker is elastic and none exists" in cluster.output
+    for name in ELASTIC:
+        assert "%s | elastic, absent: made when a SLURM job needs it (1 CPUs" % name \
+            in cluster.output
 
 
 @pytest.fixture(scope="module")
-def jobs_run(cluster):
-    job_ids = []
-    for _ in range(3):
-        out = on_controller("sudo -u grid sbatch --parsable --chdir /tmp "
-                            "--wrap 'hostname; sleep 20'")
-        job_ids.append(out.stdout.strip())
-    started = time.monotonic()
-    wait_for("the three jobs to finish",
-             lambda: on_controller("squeue --noheader --jobs %s" % ",".join(job_ids),
-                                   check=False).stdout.strip() == "", timeout=1200)
-    return job_ids, time.monotonic() - started
+def jobs_run(cluster, tmp_path_factory):
+    # an ARC job through the CE (the smoke test's, told to wake elastic nodes) beside three
+    # SLURM jobs: together they ask for both elastic nodes
+    results_file = tmp_path_factory.mktemp("smoke") / "smoke.json"
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        smoke = pool.submit(run_playbook, "smoke", DEFINITION, "-e", "smoke_wake_elastic=true",
+                            "-e", "smoke_timeout=900", "-e", "smoke_results_file=%s" % results_file)
+        job_ids = []
+        for _ in range(3):
+            out = on_controller("sudo -u grid sbatch --parsable --chdir /tmp "
+                                "--wrap 'hostname; sleep 20'")
+            job_ids.append(out.stdout.strip())
+        wait_for("the three jobs to finish",
+                 lambda: on_controller("squeue --noheader --jobs %s" % ",".join(job_ids),
+                                       check=False).stdout.strip() == "", timeout=1200)
+        smoke_result = smoke.result(timeout=1200)
+    return job_ids, smoke_result, results_file
+
+
+def test_an_arc_job_through_the_ce_runs_on_an_elastic_node(jobs_run):
+    _job_ids, smoke_result, results_file = jobs_run
+    assert smoke_result.rc == 0, smoke_result.output
+    checks = {entry["check"]: entry for entry in json.loads(results_file.read_text())["results"]}
+    assert checks["ARC job (INTERNAL interface)"]["result"] == "passed", checks
 
 
 def test_queued_jobs_make_the_elastic_nodes_and_run_on_them(jobs_run):
-    job_ids, _seconds = jobs_run
+    job_ids, _smoke, _results = jobs_run
     states = on_controller("sacct --noheader --parsable2 --format JobID,State,NodeList "
                            "--jobs %s" % ",".join(job_ids), check=False)
     if states.returncode != 0:  # no accounting: scontrol remembers finished jobs for MinJobAge
@@ -108,10 +128,13 @@ def test_a_failed_resume_leaves_nothing_and_is_retried(jobs_run):
                         "--wrap hostname").stdout.strip()
     wait_for("the resume to fail",
              lambda: any(" resume failed " in line for line in log_lines()), timeout=600)
+    # what was half made is removed, then the node is set DOWN with the reason (which requeues
+    # the job) and powered down, to be tried again
+    wait_for("the node to be set DOWN with the reason",
+             lambda: "reason set to: gridcloud-elastic: making the node failed" in on_controller(
+                 "cat /var/log/slurm/slurmctld.log").stdout, timeout=300)
+    assert any(" resume cleaned " in line for line in log_lines()), log_lines()
     assert cluster_containers(CLUSTER) == [CONTROLLER]
-    # set DOWN with the reason (which requeues the job), then powered down to be tried again
-    ctld_log = on_controller("cat /var/log/slurm/slurmctld.log").stdout
-    assert "reason set to: gridcloud-elastic: making the node failed" in ctld_log
     on_controller("mv %s.good %s" % (COPY, COPY))
     wait_for("the job to run once the node can be made",
              lambda: "COMPLETED" in on_controller(
