@@ -905,7 +905,8 @@ def test_an_elastic_kind_in_normal_form(elastic_podman):
     # the podman provider: its client, talking to the host's service mounted into the node
     assert result["elastic_controller"] == {
         "packages": ["podman"],
-        "environment": {"CONTAINER_HOST": "unix:///run/gridcloud-host-podman/podman.sock"}}
+        "environment": {"CONTAINER_HOST": "unix:///run/gridcloud-host-podman/podman.sock"},
+        "collections": ["containers.podman"]}
     assert result["provider_settings"]["elastic"] is True
     assert result["provider_settings"]["api_socket"] == "/run/gridcloud/podman/podman.sock"
     # the planned nodes are the count; the elastic ones the indices above it, up to max

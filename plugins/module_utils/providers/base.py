@@ -162,11 +162,12 @@ class Provider:
     @classmethod
     def elastic_controller(cls, settings):
         """What the SLURM controller needs to make and remove this provider's nodes itself,
-        for elastic kinds: ``{"packages": [...], "environment": {...}}``, the Debian packages
-        to install there and the environment of its playbook runs. Only asked of a provider
-        whose ``elastic`` is True.
+        for elastic kinds: ``{"packages": [...], "environment": {...}, "collections": [...]}``,
+        the Debian packages to install there, the environment of its playbook runs and the
+        collections its connection needs (beside those the roles need). Only asked of a
+        provider whose ``elastic`` is True.
         """
-        return {"packages": [], "environment": {}}
+        return {"packages": [], "environment": {}, "collections": []}
 
     # ------------------------------------------------------------------ cluster-wide
     def check_node_request(self, cluster, release, kind, spec):

@@ -192,11 +192,13 @@ class PodmanProvider(Provider):
 
     @classmethod
     def elastic_controller(cls, settings):
-        """The podman client, talking to the host's service through the mounted socket."""
+        """The podman client, talking to the host's service through the mounted socket, and
+        containers.podman, on which the collection's podman connection is built."""
         socket = settings.get("api_socket") or DEFAULT_API_SOCKET
         return {"packages": ["podman"],
                 "environment": {"CONTAINER_HOST": "unix://%s/%s" % (
-                    CONTROLLER_SOCKET_DIR, os.path.basename(socket))}}
+                    CONTROLLER_SOCKET_DIR, os.path.basename(socket))},
+                "collections": ["containers.podman"]}
 
     # helpers
     def _run(self, args, what, ok_codes=(0,)):
