@@ -54,6 +54,7 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime
+import functools
 import json
 import os
 import platform
@@ -379,6 +380,11 @@ def wait_until(what, condition, timeout, step=1.0):
     return time.monotonic() - start
 
 
+def job_state_in(job, states):
+    """Whether SLURM's state of ``job`` is one of ``states`` ("" once it has left the queue)."""
+    return on_frontend("squeue --noheader --format %%T --jobs %s" % job).stdout.strip() in states
+
+
 def measure_elastic(workdir, rounds):
     """Queued job to running on a resumed elastic node, and job end to the node gone."""
     inventory = elastic_definition(workdir / "bench-elastic.yml")
@@ -386,19 +392,23 @@ def measure_elastic(workdir, rounds):
     playbook("create", inventory)
     node = "%s-compute001" % CLUSTER
     to_running, to_gone = [], []
+
+    def powered_down():
+        return on_frontend("sinfo --noheader --Node --nodes %s --format %%t"
+                           % node).stdout.strip() == "idle~"
+
     for _round in range(rounds):
+        # removed, and SLURM done powering it down (SuspendTimeout), so that the job waits
+        # for the resume alone
         wait_until("%s to be removed" % node, lambda: node not in nodes(), 900)
+        wait_until("SLURM to count %s powered down" % node, powered_down, 600)
         job = on_frontend("runuser -u grid -- sbatch --parsable --chdir=/tmp --output=/dev/null "
                           "--wrap 'sleep 5'").stdout.strip()
         if not job:
             raise SystemExit("benchmark: sbatch gave no job id")
-        to_running.append(wait_until(
-            "job %s to run" % job,
-            lambda: on_frontend("squeue --noheader --format %%T --jobs %s" % job)
-            .stdout.strip() in ("RUNNING", "COMPLETING", ""), 1200))
-        wait_until("job %s to end" % job,
-                   lambda: on_frontend("squeue --noheader --jobs %s" % job).stdout.strip() == "",
-                   600)
+        to_running.append(wait_until("job %s to run" % job, functools.partial(
+            job_state_in, job, ("RUNNING", "COMPLETING", "")), 1200))
+        wait_until("job %s to end" % job, functools.partial(job_state_in, job, ("",)), 600)
         to_gone.append(wait_until("%s to be removed" % node, lambda: node not in nodes(), 900))
         sys.stderr.write("benchmark: elastic round: job running after %.0f s, node gone %.0f s "
                          "after the job\n" % (to_running[-1], to_gone[-1]))
