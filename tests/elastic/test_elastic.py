@@ -79,11 +79,9 @@ def jobs_run(cluster, tmp_path_factory):
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         smoke = pool.submit(run_playbook, "smoke", DEFINITION, "-e", "smoke_wake_elastic=true",
                             "-e", "smoke_timeout=900", "-e", "smoke_results_file=%s" % results_file)
-        job_ids = []
-        for _ in range(3):
-            out = on_controller("sudo -u grid sbatch --parsable --chdir /tmp "
-                                "--wrap 'hostname; sleep 20'")
-            job_ids.append(out.stdout.strip())
+        job_ids = [on_controller("sudo -u grid sbatch --parsable --chdir /tmp "
+                                 "--wrap 'hostname; sleep 20'").stdout.strip()
+                   for _job in range(3)]
         wait_for("the three jobs to finish",
                  lambda: on_controller("squeue --noheader --jobs %s" % ",".join(job_ids),
                                        check=False).stdout.strip() == "", timeout=1200)
