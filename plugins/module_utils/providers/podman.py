@@ -66,6 +66,11 @@ CONTROLLER_SOCKET_DIR = "/run/gridcloud-host-podman"
 API_SERVICE_LOG = "/var/log/gridcloud-podman-service.log"
 
 
+def api_socket(settings):
+    """The host's podman service socket of these settings (``api_socket`` or the default)."""
+    return settings.get("api_socket") or DEFAULT_API_SOCKET
+
+
 def _int_or_none(value):
     try:
         return int(value)
@@ -194,7 +199,7 @@ class PodmanProvider(Provider):
     def elastic_controller(cls, settings):
         """The podman client, talking to the host's service through the mounted socket, and
         containers.podman, on which the collection's podman connection is built."""
-        socket = settings.get("api_socket") or DEFAULT_API_SOCKET
+        socket = api_socket(settings)
         return {"packages": ["podman"],
                 "environment": {"CONTAINER_HOST": "unix://%s/%s" % (
                     CONTROLLER_SOCKET_DIR, os.path.basename(socket))},
@@ -326,7 +331,7 @@ class PodmanProvider(Provider):
         """What the SLURM controller of a cluster with elastic kinds needs from the host to
         make nodes as the provider here does: the podman service's socket directory, and the
         apt caches and device directories at the same paths as here."""
-        socket = self.settings.get("api_socket") or DEFAULT_API_SOCKET
+        socket = api_socket(self.settings)
         mounts = ["--volume", "%s:%s:rw" % (os.path.dirname(socket), CONTROLLER_SOCKET_DIR)]
         for path in (self.settings.get("apt_cache_dir", DEFAULT_APT_CACHE_DIR),
                      self.settings.get("volume_dir", DEFAULT_VOLUME_DIR)):
@@ -337,7 +342,7 @@ class PodmanProvider(Provider):
 
     def check_elastic_controller(self, node):
         """A controller node made before its cluster had elastic kinds lacks the mounts."""
-        socket = self.settings.get("api_socket") or DEFAULT_API_SOCKET
+        socket = api_socket(self.settings)
         _rc, out, _err = self._podman(["container", "inspect", node["name"]],
                                       "inspecting node %s" % node["name"])
         mounts = [mount.get("Destination") for mount in json.loads(out)[0].get("Mounts") or []]
@@ -350,7 +355,7 @@ class PodmanProvider(Provider):
 
     def ensure_api_service(self, check_mode=False):
         """Make the host's podman service answer on ``api_socket``; True when started."""
-        socket = self.settings.get("api_socket") or DEFAULT_API_SOCKET
+        socket = api_socket(self.settings)
         remote = os.environ.get("CONTAINER_HOST")
         if remote:
             # a client of the host's service (the SLURM controller making elastic nodes): it
@@ -363,8 +368,8 @@ class PodmanProvider(Provider):
                                 "podman system service --time=0 unix://%s"
                                 % (remote, (err or "").strip(), socket))
         url = "unix://%s" % socket
-        rc, _out, _err = self.runner([self.podman, "--remote", "--url", url, "version"])
-        if rc == 0:
+        version = [self.podman, "--remote", "--url", url, "version"]
+        if self.runner(version)[0] == 0:
             return False
         if check_mode:
             return True
@@ -375,7 +380,7 @@ class PodmanProvider(Provider):
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            rc, _out, err = self.runner([self.podman, "--remote", "--url", url, "version"])
+            rc, _out, err = self.runner(version)
             if rc == 0:
                 return True
             time.sleep(0.5)
