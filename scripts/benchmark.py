@@ -402,8 +402,7 @@ def measure_elastic(workdir, rounds):
         # for the resume alone
         wait_until("%s to be removed" % node, lambda: node not in nodes(), 900)
         wait_until("SLURM to count %s powered down" % node, powered_down, 600)
-        job = on_frontend("runuser -u grid -- sbatch --parsable --chdir=/tmp --output=/dev/null "
-                          "--wrap 'sleep 5'").stdout.strip()
+        job = as_grid("sbatch --parsable --chdir=/tmp --output=/dev/null --wrap 'sleep 5'").strip()
         if not job:
             raise SystemExit("benchmark: sbatch gave no job id")
         to_running.append(wait_until("job %s to run" % job, functools.partial(
