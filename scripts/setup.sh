@@ -14,7 +14,7 @@ releases=${RELEASES:-${RELEASE:-trixie bookworm}}
 log() { printf '\n==> %s\n' "$*"; }
 
 apt_packages=(podman runc netavark aardvark-dns slirp4netns uidmap debootstrap e2fsprogs xfsprogs
-              util-linux iptables make git python3-venv python3-dev ca-certificates)
+              util-linux iptables make git python3-venv python3-dev ca-certificates openssh-client)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

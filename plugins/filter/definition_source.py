@@ -16,8 +16,11 @@ description:
     into the content of a definition file (C(plugin) and C(cluster)) that validates to the same
     normal form, with the cluster's secrets in another directory and its hook playbooks at other
     paths.
-  - For a copy of the definition on another machine, for example the SLURM controller that makes
-    elastic nodes. What the normal form adds (C(shared_dirs), C(provider_settings), the volumes'
+  - For the copy of the definition on the SLURM controller that makes elastic nodes. The active
+    provider's block is what the provider says the controller needs there. With provider
+    C(openstack) that is the cluster's application credential in O(secrets_dir) instead of the
+    user's credentials, the controller's ssh key, and nodes reached at their fixed address.
+  - What the normal form adds (C(shared_dirs), C(provider_settings), the volumes'
     C(size_bytes)) and the nulls it fills in are left out.
 positional: _input
 options:

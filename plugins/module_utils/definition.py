@@ -517,14 +517,14 @@ def validate_definition(data, base_dir="."):
 
 
 def definition_source(normal, secrets_dir, hooks=None):
-    """A definition file's content (``plugin`` and ``cluster``) that validates to ``normal``,
-    with its secrets in ``secrets_dir`` and its hooks at the paths ``hooks`` maps the normal
-    form's to (a hook missing from ``hooks`` is left out).
+    """A definition file's content (``plugin`` and ``cluster``) for the SLURM controller's copy
+    of a cluster's definition, from which it makes elastic nodes: it validates to ``normal``
+    but for the secrets in ``secrets_dir``, the hooks at the paths ``hooks`` maps the normal
+    form's to (a hook missing from ``hooks`` is left out) and the active provider's block,
+    which is the provider's ``controller_settings`` (its credentials and paths there).
 
-    For a copy of a cluster's definition elsewhere, for example on the SLURM controller that
-    makes elastic nodes: what the normal form adds (``shared_dirs``, ``provider_settings``,
-    ``elastic_controller``, volumes' ``size_bytes``) and what it fills in as null is left out
-    again.
+    What the normal form adds (``shared_dirs``, ``provider_settings``, ``elastic_controller``,
+    volumes' ``size_bytes``) and what it fills in as null is left out again.
     """
     hooks = hooks or {}
     cluster = {
@@ -540,6 +540,9 @@ def definition_source(normal, secrets_dir, hooks=None):
     for known in PROVIDER_NAMES:
         if normal.get(known):
             cluster[known] = dict(normal[known])
+    # the active provider's block as the controller needs it (its credentials, its paths)
+    cluster[normal["provider"]] = provider_class(normal["provider"]).controller_settings(
+        normal.get(normal["provider"]) or {}, normal["name"], secrets_dir)
     for kind, spec in normal["nodes"].items():
         source = {"count": spec["count"], "groups": list(spec["groups"]),
                   "resources": dict(spec["resources"]),

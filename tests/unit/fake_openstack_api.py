@@ -91,6 +91,7 @@ class FakeCloud:
         self.floating_ips = {}
         self.server_groups = {}
         self.volumes = {}
+        self.application_credentials = {}
         # how many GETs a new server stays in BUILD; name -> fault message for ERROR
         self.build_polls = 1
         self.server_faults = {}
@@ -253,6 +254,22 @@ class FakeCloud:
                 "roles": [{"id": "member-id", "name": "member"}],
                 "catalog": self._catalog()}}
             return 201, token, {"X-Subject-Token": "fake-token"}
+        prefix = "/v3/users/user-id/application_credentials"
+        if path == prefix and method == "GET":
+            return 200, {"application_credentials": [
+                {key: value for key, value in c.items() if key != "secret"}
+                for c in self.application_credentials.values()], "links": {}}
+        if path == prefix and method == "POST":
+            attrs = dict(body["application_credential"])
+            attrs.update(id=self.new_id(), user_id="user-id", project_id=PROJECT,
+                         secret="s3cret-%d" % len(self.application_credentials),
+                         roles=[{"id": "member-id", "name": "member"}])
+            self.application_credentials[attrs["id"]] = attrs
+            return 201, {"application_credential": attrs}
+        if path.startswith(prefix + "/") and method == "DELETE":
+            if self.application_credentials.pop(path[len(prefix) + 1:], None) is None:
+                raise _not_found("Application credential")
+            return 204, None
         return None
 
     # ------------------------------------------------------------------ nova

@@ -35,6 +35,37 @@ def test_the_copy_validates_to_the_same_nodes_with_its_secrets_dir():
     assert FilterModule().filters() == {"definition_source": definition_source}
 
 
+def test_the_openstack_copy_uses_the_clusters_credential_not_the_users(tmp_path):
+    """The controller's copy of an openstack cluster with elastic kinds: no password of the
+    user, the application credential's clouds.yaml and the controller's key in its secrets."""
+    key = tmp_path / "id.pub"
+    key.write_text("ssh-ed25519 AAAA user@site\n")
+    definition = {"cluster": {
+        "name": "grid1", "provider": "openstack",
+        "openstack": {"auth": {"auth_url": "https://keystone.example.org/v3",
+                               "username": "admin", "password": "do-not-copy"},
+                      "region_name": "RegionOne", "image": "debian-13", "network": "grid",
+                      "public_key_file": str(key), "floating_network": "public"},
+        "nodes": {
+            "frontend": {"count": 1, "groups": ["slurm_controller"],
+                         "resources": {"flavor": "m1.large"}},
+            "compute": {"count": 0, "groups": ["slurm_worker"], "elastic": {"max": 4},
+                        "resources": {"flavor": "m1.large", "cpus": 2, "memory": "4GiB"}}}}}
+    secrets = "/var/lib/gridcloud-elastic/secrets"
+
+    source = definition_source(validate_definition(definition), secrets)
+    again = validate_definition(source)
+
+    assert "do-not-copy" not in yaml.safe_dump(source)
+    assert source["cluster"]["openstack"] == {
+        "image": "debian-13", "network": "grid", "floating_network": "public",
+        "cloud": "gridcloud-elastic", "clouds_file": secrets + "/openstack-elastic-clouds.yaml",
+        "private_key_file": secrets + "/elastic-ssh-key", "ssh_address": "fixed",
+        "key_name": "grid1-key"}
+    assert again["provider_settings"]["elastic_secrets_dir"] == secrets
+    assert again["nodes"] == validate_definition(definition)["nodes"]
+
+
 @pytest.mark.parametrize("value, secrets_dir, hooks, message", [
     ({"name": "demo"}, "/s", None, "must be a definition's normal form"),
     ("demo", "/s", None, "must be a definition's normal form"),

@@ -10,10 +10,13 @@ catalog, then Nova, Neutron, Glance and Cinder. Only the ssh probe of a server's
 
 from __future__ import annotations
 
+import base64
 import builtins
 import json
+import os
 
 import pytest
+import yaml
 
 from fake_openstack_api import AUTH, IDENTITY, fake_cloud
 from fake_podman import run_module
@@ -829,3 +832,127 @@ def test_an_existing_volume_is_adopted_by_id(cloud, ssh, settings):
     assert missing["failed"] is True
     assert "volume no-such-id (adopt_volumes.demo-frontend001-scratch) does not exist" \
         in missing["msg"]
+
+
+# --------------------------------------------------------------------------- elastic
+
+@pytest.fixture
+def elastic_settings(settings, tmp_path):  # pylint: disable=redefined-outer-name
+    """The settings of a cluster with elastic kinds (derive_settings adds the directory)."""
+    secrets = tmp_path / "secrets"
+    return dict(settings, elastic_secrets_dir=str(secrets))
+
+
+def _user_data(request_body):
+    return base64.b64decode(request_body["server"]["user_data"]).decode()
+
+
+def test_elastic_access_is_made_once_and_every_server_accepts_its_key(
+        cloud, ssh, elastic_settings):
+    secrets = elastic_settings["elastic_secrets_dir"]
+
+    first = run_module(cluster_nodes.main, nodes_args(elastic_settings, count=1))
+    again = run_module(cluster_nodes.main, nodes_args(elastic_settings, count=1))
+
+    assert not first.get("failed"), first
+    assert first["changed"] is True and again["changed"] is False, again
+    credentials = list(cloud.application_credentials.values())
+    assert [(c["name"], c["unrestricted"]) for c in credentials] == [
+        ("gridcloud-demo-elastic", False)]
+    path = "%s/openstack-elastic-clouds.yaml" % secrets
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    with open(path) as handle:
+        clouds = yaml.safe_load(handle)
+    assert list(clouds["clouds"]) == ["gridcloud-elastic"]
+    cloud_entry = clouds["clouds"]["gridcloud-elastic"]
+    assert cloud_entry["auth_type"] == "v3applicationcredential"
+    assert cloud_entry["auth"] == {"auth_url": IDENTITY,
+                                   "application_credential_id": credentials[0]["id"],
+                                   "application_credential_secret": credentials[0]["secret"]}
+    assert cloud_entry["region_name"] == "RegionOne"
+    assert set(cloud_entry) <= {"auth_type", "auth", "identity_api_version", "region_name",
+                                "interface", "verify", "cacert"}
+    with open("%s/elastic-ssh-key.pub" % secrets) as handle:
+        public_key = handle.read().strip()
+    assert public_key.startswith("ssh-ed25519 ") and public_key.endswith(" gridcloud-demo-elastic")
+    server = cloud.servers[next(iter(cloud.servers))]
+    assert server["_request"]["server"]["metadata"]["gridcloud_elastic_key"] == "yes"
+    user_data = _user_data(server["_request"])
+    assert user_data.startswith("#cloud-config\n")
+    assert yaml.safe_load(user_data) == {"ssh_authorized_keys": [public_key]}
+    # the secret is in the file only, never in what the module returns
+    assert credentials[0]["secret"] not in json.dumps(first)
+
+
+def test_the_controller_makes_and_removes_elastic_nodes_with_its_credential(
+        cloud, ssh, elastic_settings):
+    """The controller's copy (controller_settings, then derived again there): the application
+    credential's cloud from the clouds file, its ssh key, fixed addresses."""
+    run_module(cluster_nodes.main, nodes_args(elastic_settings, count=1))
+    secrets = elastic_settings["elastic_secrets_dir"]
+    controller = dict(openstack_provider.OpenStackProvider.controller_settings(
+        dict(elastic_settings, floating_network="public"), "demo", secrets),
+        elastic_secrets_dir=secrets)
+    assert "auth" not in controller and "public_key_file" not in controller
+    tokens_before = len(cloud.calls("POST", "/auth/tokens"))
+
+    up = run_module(cluster_nodes.main, nodes_args(controller, count=1, elastic_max=3,
+                                                   elastic_up=["demo-compute003"]))
+
+    assert not up.get("failed"), up
+    assert up["created"] == ["demo-compute003"]
+    token_requests = [json.loads(r.body) for r in cloud.calls("POST", "/auth/tokens")]
+    assert token_requests[tokens_before]["auth"]["identity"]["methods"] == [
+        "application_credential"]
+    made = up["nodes"][-1]
+    assert made["connection"]["ansible_host"] == made["address"]
+    assert made["connection"]["ansible_ssh_private_key_file"] == secrets + "/elastic-ssh-key"
+    assert "ansible_ssh_common_args" not in made["connection"]
+    request = cloud.servers[made["id"]]["_request"]
+    assert request["server"]["key_name"] == "demo-key"
+    assert "ssh-ed25519" in _user_data(request)
+
+    down = run_module(cluster_nodes.main, nodes_args(controller, count=1, elastic_max=3,
+                                                     elastic_down=["demo-compute003"]))
+
+    assert names(down["removed"]) == ["demo-compute003"]
+    assert cloud.server_names() == ["demo-compute001"]
+
+
+def test_a_controller_made_before_the_cluster_was_elastic_is_refused(cloud, ssh,
+                                                                     elastic_settings):
+    cloud.add_server("demo-frontend001", "demo", "frontend", 1)
+
+    result = run_module(cluster_nodes.main, nodes_args(elastic_settings, kind="frontend",
+                                                       count=1, elastic_controller=True))
+
+    assert result["failed"] is True
+    assert "was made before the cluster had them" in result["msg"], result["msg"]
+
+
+def test_destroy_deletes_the_credential_and_the_controller_key(cloud, ssh, elastic_settings):
+    secrets = elastic_settings["elastic_secrets_dir"]
+    run_module(cluster_nodes.main, nodes_args(elastic_settings, count=1))
+    absent = {"cluster": "demo", "state": "absent", "provider": "openstack",
+              "provider_settings": elastic_settings}
+
+    predicted = run_module(cluster_nodes.main, absent, check_mode=True)
+    assert cloud.application_credentials and os.path.exists(secrets + "/elastic-ssh-key")
+    gone = run_module(cluster_nodes.main, absent)
+    again = run_module(cluster_nodes.main, absent)
+
+    assert "application credential gridcloud-demo-elastic" in gone["removed_resources"]
+    # in check mode the servers are still there, so nothing cluster-wide would go yet
+    assert predicted["removed_resources"] == []
+    assert cloud.application_credentials == {}
+    assert sorted(os.listdir(secrets)) == []
+    assert again["changed"] is False
+
+
+def test_check_mode_makes_no_elastic_access(cloud, ssh, elastic_settings):
+    result = run_module(cluster_nodes.main, nodes_args(elastic_settings, count=1),
+                        check_mode=True)
+
+    assert result["changed"] is True
+    assert cloud.application_credentials == {}
+    assert not os.path.exists(elastic_settings["elastic_secrets_dir"])

@@ -45,6 +45,8 @@ where there is one, the fix; the modules turn it into ``fail_json`` in one place
 
 from __future__ import annotations
 
+import os
+
 
 # Fixed node addresses start at this host number of the cluster's subnet (below it: the
 # gateway and room for the site's own use).
@@ -80,6 +82,18 @@ def check_setting_keys(settings, allowed, path, problems):
     for key in sorted(set(settings) - set(allowed), key=str):
         problems.append("%s.%s: unknown key; allowed keys are %s"
                         % (path, key, ", ".join(sorted(allowed))))
+
+
+def make_ssh_key(runner, path, comment):
+    """Make an ed25519 key pair without a passphrase at ``path`` (and ``path``.pub), its
+    directory 0700 when made here. The one maker of the ssh keys providers generate: libvirt's
+    cluster key, openstack's key of the SLURM controller that makes elastic nodes."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    args = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path]
+    rc, out, err = runner(args)
+    if rc != 0:
+        raise ProviderError("making the ssh key %s failed (%s, rc=%s): %s"
+                            % (path, " ".join(args), rc, (err or out or "").strip()))
 
 
 # Seconds Ansible waits for a node's ssh connection and for sudo to answer (ansible_timeout).
@@ -168,6 +182,15 @@ class Provider:
         provider whose ``elastic`` is True.
         """
         return {"packages": [], "environment": {}, "collections": []}
+
+    @classmethod
+    def controller_settings(cls, settings, cluster, secrets_dir):
+        """The ``cluster.<name>`` block of the SLURM controller's copy of the definition of
+        ``cluster`` (the one its elastic runs read), whose secrets are in ``secrets_dir`` there: ``settings``
+        (the definition's block, not derived) with what differs when the nodes are made from
+        the controller (its credentials, how it reaches the nodes). Only asked of a provider
+        whose ``elastic`` is True."""
+        return dict(settings)
 
     # ------------------------------------------------------------------ cluster-wide
     def check_node_request(self, cluster, release, kind, spec):

@@ -45,6 +45,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.ba
     ProviderError,
     check_setting_keys,
     first_free_address,
+    make_ssh_key,
     ssh_login_vars,
 )
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.openstack import (
@@ -503,10 +504,7 @@ class LibvirtProvider(Provider):
             if not check_mode:
                 # the cluster dir stays traversable: libvirt's qemu user opens the disks in it
                 os.makedirs(self.cluster_dir(cluster), mode=0o755, exist_ok=True)
-                os.makedirs(os.path.dirname(private), mode=0o700, exist_ok=True)
-                self._run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
-                           "gridcloud-%s" % cluster, "-f", private],
-                          "making the ssh key of cluster %s" % cluster)
+                make_ssh_key(self.runner, private, "gridcloud-%s" % cluster)
         network = self.network_name(cluster)
         state = self._network_state(network)
         if state is None:

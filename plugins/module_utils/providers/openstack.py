@@ -15,15 +15,23 @@ What it makes, all named after the cluster so that a later run finds and adopts 
   (default: frontend) when ``floating_network`` is set;
 - Cinder volumes ``<node>-<volume>`` with the same metadata plus ``gridcloud_node`` and
   ``gridcloud_volume``, seen in the node as ``/dev/disk/by-id/virtio-<first 20 chars of the
-  volume id>`` (the serial that virtio-blk gives the disk).
+  volume id>`` (the serial that virtio-blk gives the disk);
+- for a cluster with elastic kinds, what its SLURM controller needs to make and remove nodes
+  itself, in the cluster's secrets directory: an application credential
+  ``gridcloud-<cluster>-elastic`` of the user who runs ``create`` (its clouds.yaml,
+  ``openstack-elastic-clouds.yaml``, mode 0600) and an ssh key (``elastic-ssh-key``) that
+  every server of the cluster accepts (cloud-init's ``ssh_authorized_keys``). ``destroy``
+  deletes both once the servers are gone.
 
 openstacksdk is imported only when the provider is used, so the podman provider needs none of it.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ipaddress
+import json
 import math
 import os
 import re
@@ -39,6 +47,7 @@ from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers.ba
     Provider,
     ProviderError,
     check_setting_keys,
+    make_ssh_key,
     ssh_login_vars,
 )
 
@@ -47,6 +56,13 @@ META_KIND = "gridcloud_kind"
 META_INDEX = "gridcloud_index"
 META_NODE = "gridcloud_node"
 META_VOLUME = "gridcloud_volume"
+# Set on the servers that accept the elastic ssh key (clusters with elastic kinds).
+META_ELASTIC_KEY = "gridcloud_elastic_key"
+# In the cluster's secrets directory: the clouds.yaml of the application credential the SLURM
+# controller makes elastic nodes with (its one cloud), and the controller's ssh key.
+ELASTIC_CLOUDS_FILE = "openstack-elastic-clouds.yaml"
+ELASTIC_CLOUD = "gridcloud-elastic"
+ELASTIC_SSH_KEY = "elastic-ssh-key"
 GIB = 1024 ** 3
 DEFAULT_SSH_USER = "debian"
 DEFAULT_BOOT_VOLUME_SIZE = "20GiB"
@@ -82,9 +98,15 @@ def size_gib(size_bytes):
     return max(1, int(math.ceil(size_bytes / float(GIB))))
 
 
+def application_credential_name(cluster):
+    """The application credential the SLURM controller of ``cluster`` makes elastic nodes with."""
+    return "gridcloud-%s-elastic" % cluster
+
+
 def _import_sdk():
     try:
         import openstack  # pylint: disable=import-outside-toplevel
+        import openstack.config  # noqa: F401 pylint: disable=import-outside-toplevel
         import openstack.exceptions  # noqa: F401 pylint: disable=import-outside-toplevel
     except ImportError as exc:
         raise ProviderError(
@@ -140,6 +162,7 @@ def _limit(value):
 
 SETTINGS_KEYS = {
     "cloud": "a cloud of clouds.yaml",
+    "clouds_file": "the clouds.yaml to read cloud from (default: openstacksdk's search path)",
     "auth": "auth dict (auth_url, username, password, project_name, ...) instead of cloud",
     "auth_type": "keystoneauth plugin for auth",
     "region_name": "region",
@@ -150,6 +173,8 @@ SETTINGS_KEYS = {
     "network": "network the servers join",
     "ssh_user": "login user of the image",
     "ssh_port": "port waited for",
+    "ssh_address": "address Ansible connects to: floating (default; a floating IP, else through "
+                   "a node with one) or fixed (directly, from inside the cluster's network)",
     "wait_for_ssh": "wait for the ssh port after ACTIVE",
     "public_key_file": "public key for the keypair <cluster>-key",
     "private_key_file": "private key Ansible logs in with",
@@ -171,7 +196,7 @@ SETTINGS_KEYS = {
     "volume_timeout": "seconds to wait for a volume",
     "delete_timeout": "seconds to wait for a server to go",
 }
-STRING_KEYS = ("cloud", "auth_type", "region_name", "interface", "cacert", "image", "network",
+STRING_KEYS = ("cloud", "clouds_file", "auth_type", "region_name", "interface", "cacert", "image", "network",
                "ssh_user", "public_key_file", "private_key_file", "key_name", "floating_network",
                "volume_type", "availability_zone")
 BOOL_KEYS = ("verify", "wait_for_ssh", "boot_from_volume", "rest_interface", "proxy_jump",
@@ -183,6 +208,8 @@ class OpenStackProvider(Provider):
     name = "openstack"
     settings_keys = SETTINGS_KEYS
     resource_keys = {"flavor": "OpenStack flavor"}
+    # the SLURM controller makes elastic nodes with the cluster's application credential
+    elastic = True
 
     # ----------------------------------------------------------------- the definition
     @classmethod
@@ -209,6 +236,12 @@ class OpenStackProvider(Provider):
         if auth is not None and (not isinstance(auth, dict) or "auth_url" not in auth):
             problems.append("%s.auth: must be a mapping with at least auth_url (as in "
                             "clouds.yaml)" % path)
+        if settings.get("ssh_address") not in (None, "floating", "fixed"):
+            problems.append("%s.ssh_address: use floating or fixed (got %r)"
+                            % (path, settings["ssh_address"]))
+        if settings.get("clouds_file") is not None and settings.get("cloud") is None:
+            problems.append("%s.clouds_file: name the cloud of that file in %s.cloud"
+                            % (path, path))
         if settings.get("anti_affinity") not in (None, True, False, "soft"):
             problems.append("%s.anti_affinity: use true, false or soft (got %r)"
                             % (path, settings["anti_affinity"]))
@@ -238,14 +271,40 @@ class OpenStackProvider(Provider):
     @classmethod
     def derive_settings(cls, settings, definition):
         """https (443) is opened when some node's ARC CE serves REST (vars.arc_ce_mode rest),
-        unless ``rest_interface`` says otherwise."""
+        unless ``rest_interface`` says otherwise. With elastic kinds, ``elastic_secrets_dir``:
+        where the SLURM controller's credential and ssh key are kept (the secrets directory)."""
         derived = dict(settings)
+        if any(spec.get("elastic") for spec in definition["nodes"].values()):
+            derived["elastic_secrets_dir"] = definition["secrets_dir"]
         if derived.get("rest_interface") is None:
             has_ce = any(spec["count"] > 0 and "arc_ce" in spec["groups"]
                          for spec in definition["nodes"].values())
             mode = definition["vars"].get("arc_ce_mode", "internal")
             derived["rest_interface"] = bool(has_ce and mode == "rest")
         return derived
+
+    @classmethod
+    def elastic_controller(cls, settings):
+        """openstacksdk from Debian for the provider, the ssh client for Ansible's connection."""
+        return {"packages": ["python3-openstacksdk", "openssh-client"], "environment": {},
+                "collections": []}
+
+    @classmethod
+    def controller_settings(cls, settings, cluster, secrets_dir):
+        """The controller's copy: the application credential's cloud instead of the user's
+        credentials, the controller's ssh key, nodes reached at their fixed address (the
+        controller is in their network) and the cluster's keypair by name (made by create;
+        the controller never makes or removes it)."""
+        copy = {key: value for key, value in settings.items()
+                if key not in ("cloud", "clouds_file", "auth", "auth_type", "region_name",
+                               "interface", "verify", "cacert", "public_key_file",
+                               "private_key_file", "ssh_address")}
+        copy.update({"cloud": ELASTIC_CLOUD,
+                     "clouds_file": os.path.join(secrets_dir, ELASTIC_CLOUDS_FILE),
+                     "private_key_file": os.path.join(secrets_dir, ELASTIC_SSH_KEY),
+                     "ssh_address": "fixed",
+                     "key_name": settings.get("key_name") or "%s-key" % cluster})
+        return copy
 
     def __init__(self, settings, runner=None):
         super().__init__(settings, runner)
@@ -270,9 +329,23 @@ class OpenStackProvider(Provider):
                 if self.settings.get("auth"):
                     self._conn = self._sdk.connection.Connection(
                         auth=dict(self.settings["auth"]), **options)
+                elif self.settings.get("clouds_file"):
+                    self._conn = self._connect_clouds_file(options)
                 else:
                     self._conn = self._sdk.connect(cloud=self.settings["cloud"], **options)
         return self._conn
+
+    def _connect_clouds_file(self, options):
+        path = os.path.expanduser(self.settings["clouds_file"])
+        if not os.path.isfile(path):
+            raise ProviderError(
+                "cluster.openstack.clouds_file: %s does not exist%s" % (path, (
+                    "; it is the SLURM controller's copy of the elastic credential, which "
+                    "setup writes: run the create playbook again"
+                    if os.path.basename(path) == ELASTIC_CLOUDS_FILE else "")))
+        config = self._sdk.config.OpenStackConfig(config_files=[path], vendor_files=[])
+        return self._sdk.connection.Connection(
+            config=config.get_one(cloud=self.settings["cloud"], **options))
 
     @contextlib.contextmanager
     def _cloud(self, what):
@@ -348,6 +421,23 @@ class OpenStackProvider(Provider):
         with open(os.path.expanduser(path)) as handle:
             return handle.read().strip()
 
+    def _elastic_file(self, name):
+        """``name`` in the elastic secrets directory, or None without elastic kinds."""
+        directory = self.settings.get("elastic_secrets_dir")
+        return os.path.join(directory, name) if directory else None
+
+    def _elastic_public_key(self):
+        """The public half of the SLURM controller's ssh key, or None without elastic kinds."""
+        path = self._elastic_file(ELASTIC_SSH_KEY)
+        if path is None:
+            return None
+        try:
+            with open(path + ".pub") as handle:
+                return handle.read().strip()
+        except OSError as exc:
+            raise ProviderError("the elastic ssh key %s.pub cannot be read (%s); run the create "
+                                "playbook, which makes it" % (path, exc))
+
     def _boot_volume_gib(self):
         size = self.settings.get("boot_volume_size", DEFAULT_BOOT_VOLUME_SIZE)
         try:
@@ -377,7 +467,8 @@ class OpenStackProvider(Provider):
             index = None
         status = (server.status or "UNKNOWN").upper()
         connection = ssh_login_vars(self.settings.get("ssh_user") or DEFAULT_SSH_USER)
-        connection["ansible_host"] = floating or fixed
+        connection["ansible_host"] = fixed if self.settings.get("ssh_address") == "fixed" \
+            else floating or fixed
         if self.settings.get("private_key_file"):
             connection["ansible_ssh_private_key_file"] = os.path.expanduser(
                 self.settings["private_key_file"])
@@ -418,6 +509,7 @@ class OpenStackProvider(Provider):
     def _behind_jump_host(self, node):
         """True for a node Ansible reaches through a node with a floating IP."""
         return bool(self.settings.get("floating_network")) and not node.get("floating_ip") \
+            and self.settings.get("ssh_address") != "fixed" \
             and _bool(self.settings.get("proxy_jump", True))
 
     def _add_jump_host(self, nodes):
@@ -613,11 +705,28 @@ class OpenStackProvider(Provider):
                     _bool(self.settings.get("anti_affinity")):
                 group = self._ensure_server_group(cluster, kind)
                 attrs["scheduler_hints"] = {"group": group.id}
+            elastic_key = self._elastic_public_key()
+            if elastic_key:
+                # JSON is YAML: the cloud-config needs no YAML library
+                attrs["user_data"] = base64.b64encode(("#cloud-config\n" + json.dumps(
+                    {"ssh_authorized_keys": [elastic_key]}) + "\n").encode()).decode()
+                attrs["metadata"][META_ELASTIC_KEY] = "yes"
             server = conn.compute.create_server(**attrs)
         node = self._node(server)
         node.update({"name": name, "cluster": cluster, "kind": kind, "index": index,
                      "state": node["state"] or "building"})
         return node
+
+    def check_elastic_controller(self, node):
+        """The controller reaches the nodes with the elastic ssh key, which only servers made
+        while the cluster had elastic kinds accept."""
+        server = self._get_server(node)
+        if (server.metadata or {}).get(META_ELASTIC_KEY) != "yes":
+            raise ProviderError(
+                "server %s is the SLURM controller of a cluster with elastic kinds but was made "
+                "before the cluster had them: it and the other servers made then do not accept "
+                "the ssh key the controller makes elastic nodes with. Destroy the cluster and "
+                "create it again with elastic kinds, or remove elastic" % node["name"])
 
     def start_node(self, node):
         actions = {"stopped": "start_server", "paused": "unpause_server",
@@ -767,7 +876,7 @@ class OpenStackProvider(Provider):
 
         The servers join an existing network (``network``): no network is made.
         """
-        changed = False
+        changed = self._ensure_elastic_access(cluster, check_mode)
         conn = self.conn
         if not self.settings.get("key_name"):
             name = self.keypair_name(cluster)
@@ -820,12 +929,98 @@ class OpenStackProvider(Provider):
                     conn.network.delete_security_group_rule(rule, ignore_missing=True)
         return changed
 
+    def _ensure_elastic_access(self, cluster, check_mode):
+        """With elastic kinds: the SLURM controller's ssh key and application credential, made
+        once into the secrets directory (kept there: a later run, or the controller with its
+        copy, finds them). True when made (or, in check mode, when they would be)."""
+        key = self._elastic_file(ELASTIC_SSH_KEY)
+        if key is None:
+            return False
+        changed = False
+        if not os.path.exists(key):
+            changed = True
+            if not check_mode:
+                make_ssh_key(self.runner, key, "gridcloud-%s-elastic" % cluster)
+        clouds_file = self._elastic_file(ELASTIC_CLOUDS_FILE)
+        if not os.path.exists(clouds_file):
+            changed = True
+            if not check_mode:
+                self._make_application_credential(cluster, clouds_file)
+        return changed
+
+    def _make_application_credential(self, cluster, path):
+        """Make the cluster's application credential (one of that name left by an earlier
+        cluster is replaced: its secret is lost) and write its clouds.yaml, mode 0600.
+
+        Restricted (it cannot make other credentials), with the roles of the user's token in
+        the project, no expiry: ``destroy`` deletes it. The secret goes only into the file.
+        """
+        conn = self.conn
+        name = application_credential_name(cluster)
+        with self._cloud("making application credential %s" % name):
+            user = conn.current_user_id
+            for old in conn.identity.application_credentials(user=user):
+                if old.name == name:
+                    conn.identity.delete_application_credential(user, old.id)
+            credential = conn.identity.create_application_credential(
+                user=user, name=name, unrestricted=False,
+                description="gridcloud cluster %s: its SLURM controller makes and removes "
+                            "elastic nodes" % cluster)
+            auth_url = conn.config.get_auth_args().get("auth_url")
+        cloud = {"auth_type": "v3applicationcredential",
+                 "auth": {"auth_url": auth_url,
+                          "application_credential_id": credential.id,
+                          "application_credential_secret": credential.secret},
+                 "identity_api_version": 3}
+        # what the user's connection used (settings, else their clouds.yaml)
+        used = dict(conn.config.config, region_name=conn.config.get_region_name())
+        for key in ("region_name", "interface", "verify", "cacert"):
+            value = self.settings.get(key, used.get(key))
+            if value not in (None, ""):
+                cloud[key] = value
+        temporary = path + ".new"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        handle = os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w")
+        with handle:
+            # JSON is YAML: openstacksdk reads it as clouds.yaml
+            handle.write(json.dumps({"clouds": {ELASTIC_CLOUD: cloud}}, indent=2) + "\n")
+        os.replace(temporary, path)
+
+    def _delete_elastic_access(self, cluster, check_mode):
+        """Delete the application credential and the controller's key files; return what was
+        (or would be) removed."""
+        clouds_file = self._elastic_file(ELASTIC_CLOUDS_FILE)
+        if clouds_file is None:
+            return []
+        removed = []
+        conn = self.conn
+        name = application_credential_name(cluster)
+        with self._cloud("looking up application credential %s" % name):
+            user = conn.current_user_id
+            found = [c for c in conn.identity.application_credentials(user=user)
+                     if c.name == name]
+        for credential in found:
+            removed.append("application credential %s" % name)
+            if not check_mode:
+                with self._cloud("deleting application credential %s" % name):
+                    conn.identity.delete_application_credential(user, credential.id)
+        key = self._elastic_file(ELASTIC_SSH_KEY)
+        for path in (clouds_file, key, key + ".pub"):
+            if os.path.exists(path):
+                removed.append("file %s" % path)
+                if not check_mode:
+                    os.unlink(path)
+        return removed
+
     def delete_cluster_resources(self, cluster, check_mode=False):
-        """Remove the security group, the keypair (when made here) and the server groups."""
+        """Remove the security group, the keypair (when made here), the server groups and,
+        with elastic kinds, the application credential and the controller's ssh key."""
         conn = self.conn
         removed = []
         if self._servers(cluster):
             return removed
+        removed += self._delete_elastic_access(cluster, check_mode)
         name = self.security_group_name(cluster)
         with self._cloud("looking up security group %s" % name):
             group = self._find(conn.network.find_security_group, name)
