@@ -139,3 +139,20 @@ def test_a_failed_resume_leaves_nothing_and_is_retried(jobs_run):
                  "scontrol show job %s -o" % job, check=False).stdout, timeout=1200)
     # back from DOWN with no manual step
     assert sinfo()["itelastic-compute001"] not in ("down", "down~", "drain", "drain~")
+
+
+def test_a_hold_for_destroy_stops_resumes_until_it_is_lifted(jobs_run):
+    """What destroy runs first (the elastic role's hold): a resume then makes nothing and says
+    why; create (or release) lifts it."""
+    on_controller("gridcloud-elastic hold --wait 60")
+    job = on_controller("sudo -u grid sbatch --parsable --chdir /tmp -w itelastic-compute002 "
+                        "--wrap hostname").stdout.strip()
+    wait_for("the resume to be refused",
+             lambda: any(" resume refused nodes=itelastic-compute002 " in line
+                         for line in log_lines()), timeout=300)
+    assert "reason set to: gridcloud-elastic: held, the cluster is being destroyed" in \
+        on_controller("cat /var/log/slurm/slurmctld.log").stdout
+    assert cluster_containers(CLUSTER) == [CONTROLLER]
+    on_controller("scancel %s" % job)
+    on_controller("gridcloud-elastic release")
+    assert on_controller("test -e /var/lib/gridcloud-elastic/hold", check=False).returncode == 1

@@ -190,3 +190,51 @@ def test_the_log_says_why_a_run_failed(tmp_path):
     output.write_text("something odd\n\n")
     assert elastic.last_failure(str(output)) == "something odd"
     assert elastic.last_failure(str(tmp_path / "gone")) == "no output"
+
+
+def test_a_hold_refuses_resumes_and_sets_the_nodes_down_with_the_reason(config):
+    runner = Recorder()
+    program = elastic.Elastic(config, runner=runner)
+
+    assert program.hold(wait=5) == 0
+    rc = program("resume", ["demo-compute002"], jobs=[12])
+
+    assert rc == 1
+    assert runner.playbook_runs() == []
+    assert runner.scontrol_updates()[0][3:] == [
+        "state=DOWN", "reason=gridcloud-elastic: held, the cluster is being destroyed"]
+    lines = log_lines(config)
+    assert lines[:2] == ["hold asked", "hold done waited=0"]
+    assert lines[-1].startswith("resume refused nodes=demo-compute002 ")
+    # a suspend still removes nodes; release lets resumes make them again
+    assert program("suspend", ["demo-compute002"]) == 0
+    assert program.release() == 0
+    assert program("resume", ["demo-compute002"]) == 0
+    assert runner.playbook_runs() == [{"elastic_down": ["demo-compute002"]},
+                                      {"elastic_up": ["demo-compute002"]}]
+
+
+def test_a_hold_waits_for_the_run_in_progress_and_says_when_it_overruns(config):
+    import fcntl  # pylint: disable=import-outside-toplevel
+    with open(config["lock"], "a", encoding="utf-8") as other_run:
+        fcntl.flock(other_run, fcntl.LOCK_EX)
+        with pytest.raises(elastic.ElasticError) as info:
+            with elastic.one_at_a_time(config["lock"], wait=0, sleep=lambda seconds: None):
+                pass
+        assert "a run was still in progress after 0 s" in str(info.value)
+        rc = elastic.main(["hold", "--wait", "0", "--config", write_config(config)])
+    assert rc == 2
+    assert log_lines(config)[-1].startswith("hold failed why=")
+    assert elastic.main(["hold", "--wait", "0", "--config", write_config(config)]) == 0
+
+
+def test_resume_without_nodes_is_refused(config, capsys):
+    assert elastic.main(["resume", "--config", write_config(config)]) == 2
+    assert "resume needs the nodes" in capsys.readouterr().err
+
+
+def write_config(config):  # pylint: disable=redefined-outer-name
+    path = os.path.join(config["output_dir"], "config.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(config, handle)
+    return path

@@ -10,6 +10,12 @@ through sudo by the wrappers slurm.conf names:
     SuspendProgram     gridcloud-elastic-suspend HOSTLIST     -> suspend
     ResumeFailProgram  gridcloud-elastic-resume-fail HOSTLIST -> resume-fail
 
+and by ``destroy`` (``gridcloud-elastic hold``): from then on a resume makes nothing (its
+nodes are set DOWN with that reason), and ``hold`` returns once a run in progress has ended,
+so that no node is made after ``destroy`` has listed the nodes it removes. ``create`` (the
+role) lifts a hold that a destroy which did not finish left (``gridcloud-elastic release`` by
+hand).
+
 Each action runs the collection's ``elastic`` playbook (the same modules and roles as
 ``create``) on the controller's copy of the cluster definition, one run at a time (a lock), and
 writes one line per event to the log, what was asked, what was done and how long it took, with
@@ -39,6 +45,9 @@ import sys
 import time
 
 ACTIONS = ("resume", "suspend", "resume-fail")
+# What destroy and an administrator run, without nodes.
+HOLD_ACTIONS = ("hold", "release")
+HOLD_REASON = "gridcloud-elastic: held, the cluster is being destroyed"
 # The playbook's extra variable for each action's nodes.
 PLAYBOOK_VARIABLE = {"resume": "elastic_up", "suspend": "elastic_down",
                      "resume-fail": "elastic_down"}
@@ -119,14 +128,31 @@ class Log:
 
 
 @contextlib.contextmanager
-def one_at_a_time(path):
-    """Hold the program's lock: one playbook run at a time on the controller."""
+def one_at_a_time(path, wait=None, clock=time.monotonic, sleep=time.sleep):
+    """Hold the program's lock: one playbook run at a time on the controller. With ``wait``
+    (seconds), raise ElasticError when the lock is not free by then."""
     with open(path, "a", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        if wait is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            deadline = clock() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if clock() >= deadline:
+                        raise ElasticError("a run was still in progress after %s s" % wait)
+                    sleep(1)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def hold_path(config):
+    """The file whose presence stops resumes: beside the lock."""
+    return os.path.join(os.path.dirname(config["lock"]), "hold")
 
 
 def playbook_command(config, action, nodes):
@@ -185,12 +211,38 @@ class Elastic:
         self.runner(["scontrol", "update", names, "state=POWER_DOWN_FORCE"],
                     capture_output=True, text=True, check=False)
 
+    def hold(self, wait):
+        """Stop resumes, then wait (at most ``wait`` seconds) for a run in progress to end."""
+        with open(hold_path(self.config), "w", encoding="utf-8") as handle:
+            handle.write("%s\n" % utc_now())
+        started = self.clock()
+        self.log.write("hold", "asked")
+        try:
+            with one_at_a_time(self.config["lock"], wait=wait):
+                pass
+        except ElasticError as exc:
+            self.log.write("hold", "failed", why=str(exc))
+            raise
+        self.log.write("hold", "done", waited=int(round(self.clock() - started)))
+        return 0
+
+    def release(self):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(hold_path(self.config))
+        self.log.write("release", "done")
+        return 0
+
     def __call__(self, action, nodes, jobs=()):
         if action == "resume":
             self.log.write(action, "asked", nodes=nodes, jobs=list(jobs))
         else:
             self.log.write(action, "asked", nodes=nodes)
         with one_at_a_time(self.config["lock"]):
+            # looked at under the lock: a hold set while this run waited for it counts
+            if action == "resume" and os.path.exists(hold_path(self.config)):
+                self.log.write(action, "refused", nodes=nodes, why=HOLD_REASON)
+                self.set_down(nodes, HOLD_REASON)
+                return 1
             ok, seconds, output = self.run_playbook(action, nodes)
         if ok:
             self.log.write(action, "done", nodes=nodes, seconds=seconds, output=output)
@@ -211,15 +263,24 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="gridcloud-elastic",
         description="Make (resume) and remove (suspend, resume-fail) elastic nodes for SLURM.")
-    parser.add_argument("action", choices=ACTIONS)
-    parser.add_argument("hostlist", help="the nodes, as a SLURM hostlist expression")
+    parser.add_argument("action", choices=ACTIONS + HOLD_ACTIONS)
+    parser.add_argument("hostlist", nargs="?",
+                        help="the nodes, as a SLURM hostlist expression (not for hold, release)")
+    parser.add_argument("--wait", type=int, default=900,
+                        help="hold: seconds to wait for a run in progress (default 900)")
     parser.add_argument("--config", default="/etc/gridcloud-elastic/config.json")
     parser.add_argument("--resume-file",
                         help="SLURM_RESUME_FILE: which jobs asked (- for standard input)")
     args = parser.parse_args(argv)
     try:
         config = read_config(args.config)
+        if args.action == "hold":
+            return Elastic(config).hold(args.wait)
+        if args.action == "release":
+            return Elastic(config).release()
         jobs = jobs_of(args.resume_file)  # first: SLURM removes the file soon
+        if not args.hostlist:
+            raise ElasticError("%s needs the nodes, as a SLURM hostlist" % args.action)
         nodes = expand_hostlist(args.hostlist)
         return Elastic(config)(args.action, nodes, jobs)
     except ElasticError as exc:
