@@ -57,7 +57,7 @@ def test_a_job_that_cannot_run_on_a_worker_fails_the_slurm_check(broken_run):
     checks = broken_run[0]
     assert checks[(FRONTEND, "SLURM job on %s" % WORKERS[0])][0] == "passed"
     result, detail = checks[(FRONTEND, "SLURM job on %s" % WORKERS[1])]
-    assert result == "failed" and detail.startswith("sbatch rc="), detail
+    assert result == "failed" and detail.startswith("srun rc="), detail
 
 
 def test_a_dir_the_nodes_do_not_share_fails_the_shared_dir_check(broken_run):
