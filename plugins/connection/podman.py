@@ -111,7 +111,7 @@ display = Display()
 RUNC_ROOT = "/run/runc"
 
 
-def runc_container_runs(container_id, runc_root=None, proc="/proc"):
+def runc_container_runs(container_id, runc_root=None):
     """Whether runc's state of the container names an init process that still runs.
 
     runc records the init process's pid and its start time (field 22 of /proc/<pid>/stat); a pid
@@ -120,7 +120,7 @@ def runc_container_runs(container_id, runc_root=None, proc="/proc"):
     try:
         with open(os.path.join(runc_root or RUNC_ROOT, container_id, "state.json"), encoding="utf-8") as handle:
             state = json.load(handle)
-        with open(os.path.join(proc, str(int(state["init_process_pid"])), "stat"), encoding="utf-8") as handle:
+        with open("/proc/%d/stat" % int(state["init_process_pid"]), encoding="utf-8") as handle:
             stat = handle.read()
     except (OSError, ValueError, KeyError, TypeError):
         return False
