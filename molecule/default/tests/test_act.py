@@ -158,6 +158,37 @@ def test_a_job_through_act_reaches_done_on_the_worker(host):
     assert out.content_string in ["hello from %s as grid\n" % worker for worker in WORKERS]
 
 
+def setup_run(tmp_path, name, *extra):
+    """Run the setup playbook; return the frontend's smoke checks {check: (result, detail)} and its output."""
+    results = tmp_path / ("%s.json" % name)
+    rc, output = run_playbook("gridcloud.arc_cluster.setup", "-e", "smoke_results_file=%s" % results, *extra)
+    assert rc == 0, output[-3000:]
+    checks = json.loads(results.read_text())["results"]
+    return {c["check"]: (c["result"], c["detail"]) for c in checks if c["node"] == FRONTEND}, output
+
+
+@needs_act
+def test_the_act_job_put_in_at_the_start_of_setup_stands_only_while_its_services_run_on(tmp_path):
+    """setup puts the smoke test's aCT job in before the roles run, where aCT and A-REX run
+    already. A run that changes aCT's configuration restarts aCT: that job does not stand, a new
+    one is recorded, saying why; a run that changes nothing keeps it and says so."""
+    checks, _output = setup_run(tmp_path, "changed", "-e", "act_check_interval=12")
+    result, detail = checks["aCT job"]
+    assert result == "passed", detail
+    assert detail.endswith("did not stand: started again since: act"), detail
+
+    checks, _output = setup_run(tmp_path, "restored")  # back to the role's default: restarted again
+    result, detail = checks["aCT job"]
+    assert result == "passed" and detail.endswith("started again since: act"), detail
+
+    checks, output = setup_run(tmp_path, "unchanged")
+    result, detail = checks["aCT job"]
+    assert result == "passed", detail
+    assert "put into aCT at the start of this run, and aCT, its database and A-REX have run since " \
+        "without a restart" in detail, detail
+    assert set(re.findall(r"changed=(\d+)", output)) == {"0"}, output[-3000:]
+
+
 def test_destroy_in_check_mode_is_not_refused_without_jobs_and_removes_nothing(host):
     """aCT's job check finds no tables when aCT is absent (act_install_source none): no refusal."""
     rc, output = run_playbook("gridcloud.arc_cluster.destroy", "--check")
