@@ -78,8 +78,13 @@ def ansible_module(monkeypatch):
 
 
 @pytest.fixture
-def fake_podman(ansible_module, monkeypatch):  # pylint: disable=redefined-outer-name
-    """A FakePodman that answers every AnsibleModule.run_command; unknown commands fail."""
+def fake_podman(ansible_module, monkeypatch, tmp_path):  # pylint: disable=redefined-outer-name
+    """A FakePodman that answers every AnsibleModule.run_command; unknown commands fail.
+
+    The provider's default host dirs point into tmp_path: a test that gives no volume_dir or
+    apt_cache_dir must not touch the host's (removing a node removes its device dir, which
+    would take the device nodes from a real cluster of the same name, such as make demo's).
+    """
     from ansible.module_utils import basic
     from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.providers import (
         podman as podman_provider,
@@ -94,6 +99,8 @@ def fake_podman(ansible_module, monkeypatch):  # pylint: disable=redefined-outer
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     fake.os = helpers.FakeOsForPodman(fake)
     monkeypatch.setattr(podman_provider, "os", fake.os)
+    monkeypatch.setattr(podman_provider, "DEFAULT_VOLUME_DIR", str(tmp_path / "default-volumes"))
+    monkeypatch.setattr(podman_provider, "DEFAULT_APT_CACHE_DIR", str(tmp_path / "default-apt"))
     yield fake
     assert not fake.unknown, "commands not modelled by FakePodman: %r" % (fake.unknown,)
 

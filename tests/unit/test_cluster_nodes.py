@@ -537,6 +537,14 @@ def three_node_cluster(podman):
     podman.add_container("other-compute001", "other", "compute", 1)
 
 
+def test_the_tests_remove_nothing_of_the_host_s_clusters(podman, tmp_path):
+    """Removing a node removes its device dir under volume_dir; the absent tests below give no
+    volume_dir, so the provider's default must be this test's, not the host's (where it took
+    the device nodes of make demo's running cluster, also named demo)."""
+    assert podman_provider.DEFAULT_VOLUME_DIR.startswith(str(tmp_path))
+    assert podman_provider.DEFAULT_APT_CACHE_DIR.startswith(str(tmp_path))
+
+
 def test_absent_with_kind_removes_only_that_kind(podman):
     three_node_cluster(podman)
 
