@@ -6,7 +6,8 @@
 A job module subclasses :class:`JobModule`, sets ``argument_spec`` (merged over the options every
 job module has: the job description, waiting and failing), ``module_kwargs`` and
 ``initial_result``, and implements ``run()``, raising :class:`JobError` for anything the user
-must hear about. ``poll()`` is the wait loop, ``files_under()`` lists a job's outputs.
+must hear about (:class:`JobTimeout` when the wait ran out). ``poll()`` is the wait loop,
+``files_under()`` lists a job's outputs.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class JobError(Exception):
         self.result = result
 
 
+class JobTimeout(JobError):
+    """The job did not reach a final state within the module's timeout."""
+
+
 class JobModule:
     """Common behaviour: arguments, the result, the wait loop, error reporting."""
 
@@ -52,12 +57,12 @@ class JobModule:
     def poll(self, step, timeout_message):
         """Call ``step()`` every poll_interval seconds until it returns true.
 
-        After ``timeout`` seconds raise JobError with ``timeout_message()``.
+        After ``timeout`` seconds raise JobTimeout with ``timeout_message()``.
         """
         deadline = time.monotonic() + self.params["timeout"]
         while not step():
             if time.monotonic() >= deadline:
-                raise JobError(timeout_message())
+                raise JobTimeout(timeout_message())
             time.sleep(max(self.params["poll_interval"], 0))
 
     @staticmethod

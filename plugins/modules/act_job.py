@@ -74,6 +74,17 @@ options:
     description: The systemd unit running aCT, checked before a job is inserted; empty to skip the check.
     type: str
     default: act
+  cancel_on_timeout:
+    description:
+      - When the wait runs out (O(timeout)), take the job out of aCT before failing, so that it
+        neither runs later nor keeps the cluster busy (the C(destroy) playbook refuses while aCT
+        holds a job that is not in a final state).
+      - A job aCT has not taken yet (C(tosubmit)) is deleted from C(arcjobs), as aCT's own client
+        does; any other job that is not in a final state is set to C(tocancel), so that aCT
+        cancels it on the CE and it ends C(cancelled). RV(cancelled) says which was done.
+      - With V(false) (the default) the job stays in aCT, which goes on with it.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -140,6 +151,15 @@ state:
   returned: always
   type: str
   sample: done
+cancelled:
+  description:
+    - How the job was taken out of aCT after the wait ran out (O(cancel_on_timeout)), one of
+      V(deleted) (aCT had not taken it yet) and V(tocancel) (aCT cancels it on the CE).
+    - Null when nothing was taken out (the job reached a final state, it was not waited for, or
+      O(cancel_on_timeout) is false).
+  returned: always
+  type: str
+  sample: tocancel
 arc_state:
   description: The job's state as ARC reported it to aCT (C(State)), such as C(Finished).
   returned: always
@@ -180,6 +200,7 @@ import os
 from ansible_collections.gridcloud.arc_cluster.plugins.module_utils.job_module import (
     JobError,
     JobModule,
+    JobTimeout,
 )
 
 FINAL_STATES = ("done", "donefailed", "failed", "cancelled", "lost")
@@ -188,7 +209,8 @@ COLUMNS = ["id", "arcstate", "cluster", "clusterlist", "IDFromEndpoint", "JobID"
 
 # Run by the python of aCT's venv with aCT's configuration (ACTCONFIGARC): reads a request as
 # JSON on stdin, answers with JSON on stdout. Kinds: check (configuration, sites, job
-# description, database), insert, status. Failures are answered as {"error": kind, "msg": ...}.
+# description, database), insert, status, cancel. Failures are answered as
+# {"error": kind, "msg": ...}.
 HELPER = r'''
 import json, logging, sys
 request = json.load(sys.stdin)
@@ -225,6 +247,24 @@ try:
         if not row:
             answer(error="insert", msg="aCT did not insert the job (see its logs)")
         answer(job={"id": row["LAST_INSERT_ID()"]}, sites=sites, tmpdir=tmpdir)
+    if request["kind"] == "cancel":
+        # As aCT's client does (act.client.jobmgr killJobs): under the lock aCT's submitter takes
+        # the tosubmit jobs with, delete a job not yet taken, set any other running one tocancel.
+        if str(db.db.getMutexLock("arcjobs", 20)) != "1":
+            answer(error="db", msg="could not lock aCT's arcjobs table within 20 s")
+        try:
+            job = db.getArcJobInfo(request["id"], ["id", "arcstate"])
+            state = (job or {}).get("arcstate")
+            cancelled = None
+            if state == "tosubmit":
+                db.deleteArcJob(request["id"])
+                cancelled = "deleted"
+            elif job and state not in request["final_states"]:
+                db.updateArcJob(request["id"], {"arcstate": "tocancel", "tarcstate": db.getTimeStamp()})
+                cancelled = "tocancel"
+        finally:
+            db.db.releaseMutexLock("arcjobs")
+        answer(cancelled=cancelled, state=state)
     job = db.getArcJobInfo(request["id"], request["columns"])
     answer(job=job or None, sites=sites, tmpdir=tmpdir)
 except Exception as exc:
@@ -244,6 +284,7 @@ class ActJob(JobModule):
         "venv": {"type": "path", "default": "/opt/act"},
         "config": {"type": "path", "default": "/etc/act/aCTConfigARC.yaml"},
         "service": {"type": "str", "default": "act"},
+        "cancel_on_timeout": {"type": "bool", "default": False},
     }
     module_kwargs = {
         "supports_check_mode": True,
@@ -253,7 +294,7 @@ class ActJob(JobModule):
 
     initial_result = {"act_id": None, "arc_id": None, "job_url": None, "state": None,
                       "arc_state": None, "exit_code": None, "clusterlist": [], "output_dir": None,
-                      "outputs": []}
+                      "outputs": [], "cancelled": None}
 
     # ------------------------------------------------------------------ aCT
     def helper(self, **request):
@@ -339,7 +380,31 @@ class ActJob(JobModule):
                     % (act_id, self.params["timeout"], self.result["state"],
                        ", ARC state " + arc_state if arc_state else ""))
 
-        self.poll(finished, timeout_message)
+        try:
+            self.poll(finished, timeout_message)
+        except JobTimeout as exc:
+            if not self.params["cancel_on_timeout"]:
+                raise
+            self.cancel(act_id, str(exc), finished)
+
+    def cancel(self, act_id, timeout_message, look):
+        """Take a job whose wait ran out out of aCT (cancel_on_timeout), and fail saying how.
+
+        A job that reached a final state since the last look is left alone: ``look()`` reads it
+        once more and the run goes on as if the wait had ended in time.
+        """
+        answer = self.helper(kind="cancel", id=act_id, final_states=list(FINAL_STATES))
+        how = answer.get("cancelled")
+        self.result["cancelled"] = how
+        if how == "deleted":
+            raise JobTimeout("%s; deleted it from aCT, which had not submitted it yet" % timeout_message)
+        if how == "tocancel":
+            self.result["state"] = "tocancel"
+            raise JobTimeout("%s; set it tocancel, so that aCT cancels it on the CE" % timeout_message)
+        if answer.get("state") in FINAL_STATES:
+            look()
+            return
+        raise JobTimeout("%s; it was no longer in aCT's arcjobs table" % timeout_message)
 
     # ------------------------------------------------------------------ main
     def run(self):

@@ -173,3 +173,70 @@ def test_timeout_names_the_last_state(ansible_module, act, monkeypatch):
     assert result["failed"] is True
     assert result["msg"] == "aCT job 1 did not reach a final state within 250s (last state: submitted, ARC state Queuing)"
     assert result["act_id"] == 1
+
+
+@pytest.fixture
+def slow_clock(monkeypatch):
+    """Each look at the clock is 100 s later: a timeout of 250 allows three looks at the job."""
+    ticks = iter(range(0, 10000, 100))
+    monkeypatch.setattr(job_module.time, "monotonic", lambda: next(ticks))
+
+
+def test_a_job_that_timed_out_before_act_took_it_is_deleted_when_asked(ansible_module, act, slow_clock):
+    act.state["next_states"] = [{"arcstate": "tosubmit"}] * 5
+    act.save()
+    result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250,
+                                                   cancel_on_timeout=True))
+    assert result["failed"] is True
+    assert result["msg"] == ("aCT job 1 did not reach a final state within 250s (last state: tosubmit); "
+                             "deleted it from aCT, which had not submitted it yet")
+    assert (result["act_id"], result["cancelled"]) == (1, "deleted")
+    state = act.load()
+    assert state["jobs"] == []
+    assert state["locks"] == ["get arcjobs", "release arcjobs"]
+
+
+def test_a_submitted_job_that_timed_out_is_set_tocancel_when_asked(ansible_module, act, slow_clock):
+    act.state["next_states"] = [{"arcstate": "submitted", "State": "Queuing", "IDFromEndpoint": "abc"}] * 5
+    act.save()
+    result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250,
+                                                   cancel_on_timeout=True))
+    assert result["failed"] is True
+    assert result["msg"] == ("aCT job 1 did not reach a final state within 250s (last state: submitted, "
+                             "ARC state Queuing); set it tocancel, so that aCT cancels it on the CE")
+    assert (result["state"], result["cancelled"], result["arc_id"]) == ("tocancel", "tocancel", "abc")
+    row = act.load()["jobs"][0]["row"]
+    assert (row["arcstate"], row["tarcstate"]) == ("tocancel", "2026-12-03T12:00:00")
+
+
+def test_a_job_that_ended_at_the_deadline_is_left_and_reported(ansible_module, act, slow_clock):
+    act.state["next_states"] = ([{"arcstate": "running", "State": "Running"}] * 3
+                                + [{"arcstate": "done", "State": "Finished", "ExitCode": 0}])
+    act.save()
+    result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250,
+                                                   cancel_on_timeout=True))
+    assert result.get("failed") is not True, result
+    assert (result["state"], result["exit_code"], result["cancelled"]) == ("done", 0, None)
+    assert act.load()["jobs"][0]["row"]["arcstate"] == "done"
+
+
+def test_a_job_that_timed_out_stays_in_act_by_default(ansible_module, act, slow_clock):
+    act.state["next_states"] = [{"arcstate": "tosubmit"}] * 5
+    act.save()
+    result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250))
+    assert result["failed"] is True
+    assert result["cancelled"] is None
+    state = act.load()
+    assert [job["row"]["arcstate"] for job in state["jobs"]] == ["tosubmit"]
+    assert "locks" not in state
+
+
+def test_the_cancel_says_so_when_act_s_table_stays_locked(ansible_module, act, slow_clock):
+    act.state["next_states"] = [{"arcstate": "tosubmit"}] * 5
+    act.state["lock_busy"] = True
+    act.save()
+    result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250,
+                                                   cancel_on_timeout=True))
+    assert result["failed"] is True
+    assert "could not lock aCT's arcjobs table within 20 s" in result["msg"]
+    assert [job["row"]["arcstate"] for job in act.load()["jobs"]] == ["tosubmit"]

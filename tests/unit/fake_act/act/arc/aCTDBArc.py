@@ -3,6 +3,25 @@ import json
 import os
 
 
+class _MutexLocks:
+    """aCT's database connection (aCTDBArc.db): the named locks, counted in the JSON file."""
+
+    def __init__(self, owner):
+        self.owner = owner
+
+    def getMutexLock(self, lock_name, timeout=2):  # pylint: disable=invalid-name,unused-argument
+        if self.owner.state.get("lock_busy"):
+            return 0
+        self.owner.state.setdefault("locks", []).append("get " + lock_name)
+        self.owner._save()  # pylint: disable=protected-access
+        return 1
+
+    def releaseMutexLock(self, lock_name):  # pylint: disable=invalid-name
+        self.owner.state.setdefault("locks", []).append("release " + lock_name)
+        self.owner._save()  # pylint: disable=protected-access
+        return 1
+
+
 class aCTDBArc:  # pylint: disable=invalid-name
     def __init__(self, log):
         self.log = log
@@ -11,6 +30,7 @@ class aCTDBArc:  # pylint: disable=invalid-name
             self.state = json.load(handle)
         if self.state.get("db_down"):
             raise RuntimeError("2003 (HY000): Can't connect to MySQL server on '127.0.0.1:3306' (111)")
+        self.db = _MutexLocks(self)
 
     def _save(self):
         with open(self.path, "w") as handle:
@@ -34,3 +54,18 @@ class aCTDBArc:  # pylint: disable=invalid-name
                     self._save()
                 return dict((k, v) for k, v in job["row"].items() if not columns or k in columns)
         return None
+
+    def deleteArcJob(self, id):  # pylint: disable=invalid-name,redefined-builtin
+        self.state["jobs"] = [job for job in self.state["jobs"] if job["id"] != id]
+        self._save()
+
+    def updateArcJob(self, id, desc, job=None):  # pylint: disable=invalid-name,redefined-builtin,unused-argument
+        for row in self.state["jobs"]:
+            if row["id"] == id:
+                row["row"].update(desc)
+                row["states"] = []
+        self._save()
+
+    @staticmethod
+    def getTimeStamp(seconds=None):  # pylint: disable=invalid-name,unused-argument
+        return "2026-12-03T12:00:00"
