@@ -158,6 +158,42 @@ def test_a_job_through_act_reaches_done_on_the_worker(host):
     assert out.content_string in ["hello from %s as grid\n" % worker for worker in WORKERS]
 
 
+@needs_act
+def test_a_job_whose_wait_runs_out_before_act_takes_it_is_deleted_from_act(host):
+    """aCT is stopped, so the job stays in tosubmit: cancel_on_timeout deletes it, as aCT's client does."""
+    assert host.run("systemctl stop act").rc == 0
+    try:
+        args = {"xrsl": HELLO, "site": "mol", "queue": "main", "timeout": 6, "poll_interval": 2,
+                "appjobid": "cancelunsent", "service": "", "cancel_on_timeout": True}
+        rc, result, output = run_module(FRONTEND, "gridcloud.arc_cluster.act_job", args)
+        assert rc != 0, output
+        assert result["cancelled"] == "deleted", result
+        assert result["msg"].endswith("deleted it from aCT, which had not submitted it yet"), result
+        rows = host.check_output("mariadb -N -e \"SELECT COUNT(*) FROM arcjobs WHERE appjobid='cancelunsent'\" act")
+        assert rows.strip() == "0"
+    finally:
+        host.run("mariadb -e \"DELETE FROM arcjobs WHERE appjobid='cancelunsent'\" act")
+        assert host.run("systemctl start act").rc == 0
+
+
+@needs_act
+def test_a_running_job_whose_wait_runs_out_is_cancelled_on_the_ce_by_act(host):
+    """A job that sleeps past the module's timeout: set tocancel, aCT kills it at the CE (SLURM
+    no longer has it) and it ends cancelled, a final state the destroy playbook does not count."""
+    sleeper = '&(executable="/bin/sleep")(arguments="600")(jobname="actsleeper")'
+    args = {"xrsl": sleeper, "site": "mol", "queue": "main", "timeout": 90, "poll_interval": 3,
+            "appjobid": "cancelrunning", "cancel_on_timeout": True}
+    rc, result, output = run_module(FRONTEND, "gridcloud.arc_cluster.act_job", args)
+    assert rc != 0, output
+    assert (result["cancelled"], result["state"]) == ("tocancel", "tocancel"), result
+    assert result["arc_id"], result  # aCT had submitted it to the CE
+    state = host.check_output(
+        "for i in $(seq 80); do s=$(mariadb -N -e \"SELECT arcstate FROM arcjobs WHERE id=%d\" act);"
+        " [ \"$s\" = cancelled ] && break; sleep 3; done; echo $s" % result["act_id"])
+    assert state.strip() == "cancelled"
+    assert "actsleeper" not in host.check_output("squeue --noheader --format=%j")
+
+
 def setup_run(tmp_path, name, *extra):
     """Run the setup playbook; return the frontend's smoke checks {check: (result, detail)} and its output."""
     results = tmp_path / ("%s.json" % name)
