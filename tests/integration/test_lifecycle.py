@@ -1,7 +1,7 @@
 """The local cluster's lifecycle on real podman nodes and loop-device volumes.
 
 1 frontend with a 1 GiB volume and 2 compute nodes: create, re-run without change, check mode
-without change, a restarted node that mounts its volume again by itself, data on the volume
+without change, a package removed by hand installed again, a restarted node that mounts its volume again by itself, data on the volume
 survives destroy (policy keep) and create, then destroy with policy delete removes everything.
 """
 
@@ -62,6 +62,19 @@ def test_check_mode_changes_nothing(cluster):
     check = run_playbook("create", DEFINITION, "--check")
     assert check.rc == 0, check.output
     assert all(r["changed"] == 0 for r in check.recap.values()), check.output
+
+
+def test_a_package_removed_by_hand_is_installed_again_by_setup(cluster):
+    """setup reads the installed packages at its start and the roles run apt only for what is
+    missing: a base package removed on one node is missing there, and installed again."""
+    removed = podman("exec", "itkeep-compute001", "apt-get", "remove", "--yes", "--quiet", "less")
+    assert removed.returncode == 0, removed.stderr
+    setup = run_playbook("setup", DEFINITION)
+    assert setup.rc == 0, setup.output
+    assert setup.recap["itkeep-compute001"]["changed"] >= 1, setup.output
+    assert setup.recap["itkeep-compute002"]["changed"] == 0, setup.output
+    status = podman("exec", "itkeep-compute001", "dpkg-query", "--show", "--showformat=${db:Status-Status}", "less")
+    assert status.stdout == "installed"
 
 
 def test_a_restarted_node_mounts_its_volume_again_with_its_data(cluster):
