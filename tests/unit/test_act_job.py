@@ -164,17 +164,6 @@ def test_failed_job_fails_unless_asked_not_to(ansible_module, act):
     assert (result["state"], result["exit_code"]) == ("done", 2)
 
 
-def test_timeout_names_the_last_state(ansible_module, act, monkeypatch):
-    ticks = iter(range(0, 10000, 100))
-    monkeypatch.setattr(job_module.time, "monotonic", lambda: next(ticks))
-    act.state["next_states"] = [{"arcstate": "submitted", "State": "Queuing"}] * 5
-    act.save()
-    result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250))
-    assert result["failed"] is True
-    assert result["msg"] == "aCT job 1 did not reach a final state within 250s (last state: submitted, ARC state Queuing)"
-    assert result["act_id"] == 1
-
-
 @pytest.fixture
 def slow_clock(monkeypatch):
     """Each look at the clock is 100 s later: a timeout of 250 allows three looks at the job."""
@@ -182,11 +171,23 @@ def slow_clock(monkeypatch):
     monkeypatch.setattr(job_module.time, "monotonic", lambda: next(ticks))
 
 
-def test_a_job_that_timed_out_before_act_took_it_is_deleted_when_asked(ansible_module, act, slow_clock):
-    act.state["next_states"] = [{"arcstate": "tosubmit"}] * 5
+def run_out_of_time(ansible_module, act, states, **args):
+    """Run act_job with a timeout of 250 s (with slow_clock: three looks) for a job that goes
+    through ``states``, one per look."""
+    act.state["next_states"] = states
     act.save()
-    result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250,
-                                                   cancel_on_timeout=True))
+    return ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250, **args))
+
+
+def test_timeout_names_the_last_state(ansible_module, act, slow_clock):
+    result = run_out_of_time(ansible_module, act, [{"arcstate": "submitted", "State": "Queuing"}] * 5)
+    assert result["failed"] is True
+    assert result["msg"] == "aCT job 1 did not reach a final state within 250s (last state: submitted, ARC state Queuing)"
+    assert result["act_id"] == 1
+
+
+def test_a_job_that_timed_out_before_act_took_it_is_deleted_when_asked(ansible_module, act, slow_clock):
+    result = run_out_of_time(ansible_module, act, [{"arcstate": "tosubmit"}] * 5, cancel_on_timeout=True)
     assert result["failed"] is True
     assert result["msg"] == ("aCT job 1 did not reach a final state within 250s (last state: tosubmit); "
                              "deleted it from aCT, which had not submitted it yet")
@@ -197,10 +198,8 @@ def test_a_job_that_timed_out_before_act_took_it_is_deleted_when_asked(ansible_m
 
 
 def test_a_submitted_job_that_timed_out_is_set_tocancel_when_asked(ansible_module, act, slow_clock):
-    act.state["next_states"] = [{"arcstate": "submitted", "State": "Queuing", "IDFromEndpoint": "abc"}] * 5
-    act.save()
-    result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250,
-                                                   cancel_on_timeout=True))
+    result = run_out_of_time(ansible_module, act, [{"arcstate": "submitted", "State": "Queuing",
+                                                    "IDFromEndpoint": "abc"}] * 5, cancel_on_timeout=True)
     assert result["failed"] is True
     assert result["msg"] == ("aCT job 1 did not reach a final state within 250s (last state: submitted, "
                              "ARC state Queuing); set it tocancel, so that aCT cancels it on the CE")
@@ -210,20 +209,15 @@ def test_a_submitted_job_that_timed_out_is_set_tocancel_when_asked(ansible_modul
 
 
 def test_a_job_that_ended_at_the_deadline_is_left_and_reported(ansible_module, act, slow_clock):
-    act.state["next_states"] = ([{"arcstate": "running", "State": "Running"}] * 3
-                                + [{"arcstate": "done", "State": "Finished", "ExitCode": 0}])
-    act.save()
-    result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250,
-                                                   cancel_on_timeout=True))
+    states = [{"arcstate": "running", "State": "Running"}] * 3 + [{"arcstate": "done", "State": "Finished", "ExitCode": 0}]
+    result = run_out_of_time(ansible_module, act, states, cancel_on_timeout=True)
     assert result.get("failed") is not True, result
     assert (result["state"], result["exit_code"], result["cancelled"]) == ("done", 0, None)
     assert act.load()["jobs"][0]["row"]["arcstate"] == "done"
 
 
 def test_a_job_that_timed_out_stays_in_act_by_default(ansible_module, act, slow_clock):
-    act.state["next_states"] = [{"arcstate": "tosubmit"}] * 5
-    act.save()
-    result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250))
+    result = run_out_of_time(ansible_module, act, [{"arcstate": "tosubmit"}] * 5)
     assert result["failed"] is True
     assert result["cancelled"] is None
     state = act.load()
@@ -232,11 +226,8 @@ def test_a_job_that_timed_out_stays_in_act_by_default(ansible_module, act, slow_
 
 
 def test_the_cancel_says_so_when_act_s_table_stays_locked(ansible_module, act, slow_clock):
-    act.state["next_states"] = [{"arcstate": "tosubmit"}] * 5
     act.state["lock_busy"] = True
-    act.save()
-    result = ansible_module(act_job.main, act.args(xrsl=HELLO, site="molact", timeout=250,
-                                                   cancel_on_timeout=True))
+    result = run_out_of_time(ansible_module, act, [{"arcstate": "tosubmit"}] * 5, cancel_on_timeout=True)
     assert result["failed"] is True
     assert "could not lock aCT's arcjobs table within 20 s" in result["msg"]
     assert [job["row"]["arcstate"] for job in act.load()["jobs"]] == ["tosubmit"]
