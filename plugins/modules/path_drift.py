@@ -137,22 +137,12 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 
-def _user_id(name):
-    """The uid for a user name or a numeric string, or None when there is no such user."""
+def _numeric_id(name, look_up):
+    """The id for a name (look_up: name -> id) or a numeric string, or None when there is no such name."""
     if name.isdigit():
         return int(name)
     try:
-        return pwd.getpwnam(name).pw_uid
-    except KeyError:
-        return None
-
-
-def _group_id(name):
-    """The gid for a group name or a numeric string, or None when there is no such group."""
-    if name.isdigit():
-        return int(name)
-    try:
-        return grp.getgrnam(name).gr_gid
+        return look_up(name)
     except KeyError:
         return None
 
@@ -200,18 +190,16 @@ def differences(wanted):
             except OSError as err:
                 found.append("unreadable: %s" % err.strerror)
 
-    if wanted.get("owner") is not None:
-        uid = _user_id(str(wanted["owner"]))
-        if uid is None:
-            found.append("owner %s does not exist" % wanted["owner"])
-        elif uid != info.st_uid:
-            found.append("owner uid %d, not %s" % (info.st_uid, wanted["owner"]))
-    if wanted.get("group") is not None:
-        gid = _group_id(str(wanted["group"]))
-        if gid is None:
-            found.append("group %s does not exist" % wanted["group"])
-        elif gid != info.st_gid:
-            found.append("group gid %d, not %s" % (info.st_gid, wanted["group"]))
+    for key, id_name, look_up, has_id in (
+            ("owner", "uid", lambda user: pwd.getpwnam(user).pw_uid, info.st_uid),
+            ("group", "gid", lambda group: grp.getgrnam(group).gr_gid, info.st_gid)):
+        if wanted.get(key) is None:
+            continue
+        wanted_id = _numeric_id(str(wanted[key]), look_up)
+        if wanted_id is None:
+            found.append("%s %s does not exist" % (key, wanted[key]))
+        elif wanted_id != has_id:
+            found.append("%s %s %d, not %s" % (key, id_name, has_id, wanted[key]))
     if wanted.get("mode") is not None:
         bits = _octal_mode(wanted["mode"])
         if bits is None:
