@@ -1,8 +1,8 @@
 """The local cluster's lifecycle on real podman nodes and loop-device volumes.
 
 1 frontend with a 1 GiB volume and 2 compute nodes: create, re-run without change, check mode
-without change, a package removed by hand installed again, files changed by hand put back, a
-restarted node that mounts its volume again by itself, data on the volume
+without change, a package removed by hand installed again, a restarted node that mounts its
+volume again by itself, data on the volume
 survives destroy (policy keep) and create, then destroy with policy delete removes everything.
 """
 
@@ -76,26 +76,6 @@ def test_a_package_removed_by_hand_is_installed_again_by_setup(cluster):
     assert setup.recap["itkeep-compute002"]["changed"] == 0, setup.output
     status = podman("exec", "itkeep-compute001", "dpkg-query", "--show", "--showformat=${db:Status-Status}", "less")
     assert status.stdout == "installed"
-
-
-def test_files_changed_by_hand_are_put_back_by_setup(cluster):
-    """The roles read their files and directories in one run (path_drift) and write only what
-    is not in place: a slurm.conf edited by hand and a log dir whose mode was changed on one
-    node are not in place there, and are written again; the other node changes nothing."""
-    node = "itkeep-compute001"
-    edited = podman("exec", node, "sh", "-c",
-                    "echo '# edited by hand' >> /etc/slurm/slurm.conf && chmod 0700 /var/log/slurm")
-    assert edited.returncode == 0, edited.stderr
-    setup = run_playbook("setup", DEFINITION)
-    assert setup.rc == 0, setup.output
-    assert setup.recap[node]["changed"] >= 2, setup.output
-    assert setup.recap["itkeep-compute002"]["changed"] == 0, setup.output
-    ours = podman("exec", node, "cat", "/etc/slurm/slurm.conf").stdout
-    theirs = podman("exec", "itkeep-compute002", "cat", "/etc/slurm/slurm.conf").stdout
-    assert "edited by hand" not in ours
-    assert ours == theirs
-    mode = podman("exec", node, "stat", "--format=%a %U", "/var/log/slurm").stdout.split()
-    assert mode == ["755", "slurm"]
 
 
 def test_a_restarted_node_mounts_its_volume_again_with_its_data(cluster):

@@ -3,7 +3,8 @@
 create (1 controller + 1 worker) -> resize to 2 workers: the new worker joins and runs a job
 pinned to it -> resize back to 1 while a job runs there: refused after a short drain timeout
 (the node stays, drained), then waited for and removed; the worker is gone from sinfo and from
-slurm.conf, and the job finished rather than being killed. Last, destroy is refused while a job
+slurm.conf, and the job finished rather than being killed. A slurm.conf edited by hand on the
+worker is written again by setup. Last, destroy is refused while a job
 waits or runs (nothing removed), and goes through with cluster_destroy_force. Before that, the
 worker is removed behind the collection's back (podman rm) and the next create makes it again.
 """
@@ -175,6 +176,28 @@ def test_jobs_still_run_after_scaling_in(scaled_in):
     assert job.returncode == 0, job.stderr
     output = podman("exec", "itscale-compute001", "cat", "/tmp/after-%s.out" % job.stdout.strip())
     assert output.stdout.strip() == "itscale-compute001"
+
+
+def test_files_changed_by_hand_are_put_back_by_setup(scaled_in):
+    """The roles read their files and directories in one module run (path_drift) and write only
+    what is not in place: a slurm.conf edited by hand and a log dir whose mode was changed on the
+    worker are not in place there and are written again; the controller changes nothing."""
+    worker = "itscale-compute001"
+    edited = podman("exec", worker, "sh", "-c",
+                    "echo '# edited by hand' >> /etc/slurm/slurm.conf && chmod 0700 /var/log/slurm")
+    assert edited.returncode == 0, edited.stderr
+
+    setup = run_playbook("setup", DEFINITION, "-e", "cluster_smoke=false")
+
+    assert setup.rc == 0, setup.output
+    assert setup.recap[worker]["changed"] >= 2, setup.output
+    assert setup.recap[CONTROLLER]["changed"] == 0, setup.output
+    ours = podman("exec", worker, "cat", "/etc/slurm/slurm.conf").stdout
+    assert "edited by hand" not in ours
+    assert ours == on_controller("cat /etc/slurm/slurm.conf").stdout
+    mode = podman("exec", worker, "stat", "--format=%a %U", "/var/log/slurm").stdout.split()
+    assert mode == ["755", "slurm"]
+    assert sinfo_nodes() == {worker: "idle"}
 
 
 def test_a_worker_removed_behind_the_collections_back_is_made_again_and_rejoins(scaled_in):
