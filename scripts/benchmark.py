@@ -20,6 +20,9 @@ Figures, each from one run:
   create / apt floor is the collection's overhead over the package installs it cannot avoid.
 - scale: `create` from nothing with 2, 4, 8, 16 workers (`--scale`); the count that equals
   `--workers` is the create figure above, not run again.
+- with each of these, how busy the machine's CPUs were meanwhile (/proc/stat, every core, in
+  the JSON under "cpu_busy"): a figure taken near 100 % busy is bounded by the cores, one well
+  below it by what the playbooks wait for.
 
 Job turnaround (`--jobs N`, on the cluster of the create figure, before it is destroyed), each
 from submit to the state Finished as the grid user on the frontend sees it, outputs fetched and
@@ -91,17 +94,39 @@ def definition(workers, path):
     return path
 
 
-def playbook(name, inventory, *extra):
-    """Run one of the collection's playbooks; return its duration in seconds."""
+def cpu_ticks():
+    """(busy, all) clock ticks of every CPU of the machine since boot (/proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as handle:
+        fields = [int(value) for value in handle.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    idle = fields[3] + fields[4]
+    total = sum(fields[:8])
+    return total - idle, total
+
+
+# How busy the machine's CPUs were during each measured playbook run: label -> share (0..1).
+# A figure taken with the CPUs near 100 % busy is bounded by the machine's cores, not by waits.
+CPU_BUSY = {}
+
+
+def playbook(name, inventory, *extra, label=None):
+    """Run one of the collection's playbooks; return its duration in seconds. With ``label``,
+    also keep the share of the machine's CPU time that was busy meanwhile in CPU_BUSY."""
+    busy_before, total_before = cpu_ticks()
     start = time.monotonic()
     proc = subprocess.run(
         ["ansible-playbook", "-i", str(inventory), "gridcloud.arc_cluster.%s" % name, *extra],
         cwd=ROOT, capture_output=True, text=True, check=False)
     took = time.monotonic() - start
+    busy_after, total_after = cpu_ticks()
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-2000:])
         raise SystemExit("%s failed (rc=%d); see the output above" % (name, proc.returncode))
-    sys.stderr.write("benchmark: %s %s took %.0f s\n" % (name, inventory.name, took))
+    busy = (busy_after - busy_before) / max(total_after - total_before, 1)
+    if label:
+        CPU_BUSY[label] = busy
+    sys.stderr.write("benchmark: %s %s took %.0f s, CPUs %.0f %% busy\n"
+                     % (name, inventory.name, took, 100 * busy))
     return took
 
 
@@ -135,6 +160,7 @@ def apt_floor(inventory, packages_by_node):
                               cwd=ROOT, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise SystemExit("provisioning for the apt floor failed:\n" + proc.stdout[-3000:])
+    busy_before, total_before = cpu_ticks()
     start = time.monotonic()
     running = []
     for node, packages in sorted(packages_by_node.items()):
@@ -148,7 +174,10 @@ def apt_floor(inventory, packages_by_node):
         _out, err = proc.communicate()
         if proc.returncode != 0:
             raise SystemExit("apt on %s failed: %s" % (node, err[-2000:]))
-    return time.monotonic() - start
+    took = time.monotonic() - start
+    busy_after, total_after = cpu_ticks()
+    CPU_BUSY["apt_floor"] = (busy_after - busy_before) / max(total_after - total_before, 1)
+    return took
 
 
 # ---------------------------------------------------------------- job turnaround
@@ -383,13 +412,13 @@ def measure(workers, scale, workdir, jobs=0, batch=100, act_batch=50):
     results = {}
     inventory = definition(workers, workdir / ("bench-%d.yml" % workers))
     destroy(inventory)
-    results["create"] = playbook("create", inventory)
-    results["rerun"] = playbook("create", inventory)
+    results["create"] = playbook("create", inventory, label="create")
+    results["rerun"] = playbook("create", inventory, label="rerun")
     if jobs:
         results["jobs"] = measure_jobs(inventory, jobs, batch, act_batch)
     installed = {node: manual_packages(node) for node in nodes()}
     grown = definition(workers + 1, workdir / ("bench-%d.yml" % (workers + 1)))
-    results["add_worker"] = playbook("resize", grown)
+    results["add_worker"] = playbook("resize", grown, label="add_worker")
     destroy(grown)
     # the packages the roles chose on each node, minus what the image already had
     image_packages = set(subprocess.run(
@@ -404,10 +433,11 @@ def measure(workers, scale, workdir, jobs=0, batch=100, act_batch=50):
         if count == workers:
             # the same measurement as "create" above: not run twice
             results["scale"][count] = results["create"]
+            CPU_BUSY["scale_%d" % count] = CPU_BUSY["create"]
             continue
         scaled = definition(count, workdir / ("bench-scale-%d.yml" % count))
         destroy(scaled)
-        results["scale"][count] = playbook("create", scaled)
+        results["scale"][count] = playbook("create", scaled, label="scale_%d" % count)
         destroy(scaled)
     return results
 
@@ -477,17 +507,24 @@ def measure_elastic(workdir, rounds):
             "to_gone_median": statistics.median(to_gone)}
 
 
+def seconds(took, busy=None):
+    """A playbook's figure, with how busy the machine's CPUs were meanwhile where that was read."""
+    return "%.0f s" % took + ("" if busy is None else " (CPUs %.0f %% busy)" % (100 * busy))
+
+
 def table(results, workers):
     rows = []
+    busy = results.get("cpu_busy", {})
     if "create" in results:
         rows += [
-            ("create from nothing (%d workers)" % workers, "%.0f s" % results["create"]),
-            ("second create, no change", "%.0f s" % results["rerun"]),
-            ("resize: add one worker", "%.0f s" % results["add_worker"]),
-            ("apt floor: same packages, plain apt", "%.0f s" % results["apt_floor"]),
+            ("create from nothing (%d workers)" % workers, seconds(results["create"], busy.get("create"))),
+            ("second create, no change", seconds(results["rerun"], busy.get("rerun"))),
+            ("resize: add one worker", seconds(results["add_worker"], busy.get("add_worker"))),
+            ("apt floor: same packages, plain apt", seconds(results["apt_floor"], busy.get("apt_floor"))),
             ("create / apt floor", "%.1fx" % results["overhead_ratio"]),
         ]
-        rows += [("create from nothing, %s workers" % count, "%.0f s" % took)
+        rows += [("create from nothing, %s workers" % count,
+                  seconds(took, busy.get("scale_%d" % count)))
                  for count, took in sorted(results["scale"].items())]
     jobs = results.get("jobs")
     if jobs:
@@ -605,6 +642,7 @@ def main():
                               args.act_batch)
             if args.elastic:
                 results["elastic"] = measure_elastic(Path(tmp), args.elastic)
+    results["cpu_busy"] = dict(CPU_BUSY)
     results["date"] = datetime.date.today().isoformat()
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "kernel": platform.release()}

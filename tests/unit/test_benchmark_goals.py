@@ -68,3 +68,27 @@ def test_the_table_has_one_line_per_goal():
     lines = benchmark.goals_table(benchmark.goals(FULL)).splitlines()
     assert len(lines) == len(benchmark.GOALS)
     assert lines[-1].split()[-2:] == ["not", "met"]
+
+
+def test_playbook_figures_say_how_busy_the_cpus_were():
+    # a run that read the machine's CPU time: each playbook figure says its share; the ones it
+    # did not read (an older JSON, a figure not from a playbook) are shown bare
+    with_busy = {key: value for key, value in FULL.items() if key not in ("jobs", "elastic")}
+    with_busy["cpu_busy"] = {"create": 0.612, "rerun": 0.68, "scale_16": 0.97}
+    rows = dict(line.rsplit("  ", 1) for line in benchmark.table(with_busy, 2).splitlines())
+    rows = {name.strip(): value.strip() for name, value in rows.items()}
+    assert rows["create from nothing (2 workers)"] == "240 s (CPUs 61 % busy)"
+    assert rows["second create, no change"] == "29 s (CPUs 68 % busy)"
+    assert rows["create from nothing, 16 workers"] == "400 s (CPUs 97 % busy)"
+    assert rows["resize: add one worker"] == "100 s"
+    assert rows["create from nothing, 4 workers"] == "270 s"
+
+
+def test_cpu_ticks_count_idle_and_iowait_as_not_busy(tmp_path, monkeypatch):
+    stat = tmp_path / "stat"
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    stat.write_text("cpu  100 5 50 800 40 3 2 0 7 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda path, *args, **kwargs: real_open(
+        stat if path == "/proc/stat" else path, *args, **kwargs))
+    assert benchmark.cpu_ticks() == (160, 1000)
