@@ -46,8 +46,8 @@ worker and one elastic worker, idle 60 s): N times one SLURM job submitted while
 node does not exist, from submit to the state RUNNING on the node SLURM made for it (the
 median), and from the job's end to the node being gone.
 
-Then the project's goals (README, Performance), each with this run's figure and "met", "not met"
-or "not measured" (and what measures it); in the JSON under "goals".
+Then the project's goals (README, Performance; docs/performance.md), each with this run's figure
+and "met", "not met" or "not measured" (and what measures it); in the JSON under "goals".
 
 The apt caches of the node slots (see docs/local-provider.md) are warm after the first run, for
 the playbooks and the floor alike; the first figures of a machine that never ran a cluster
